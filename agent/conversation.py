@@ -1,0 +1,405 @@
+"""Conversation risk: follow each chat over time and raise an alert when its risk crosses a line.
+
+Grooming is a process, not a message. `ConversationTracker.feed(msg)` scores each message with the
+combined scorer and keeps, per conversation, a *strength* for each risk category: the strongest
+recent evidence of it, fading with time (a half-life in hours) and with the number of messages
+since (a half-life in messages). The conversation's risk combines the strengths like independent
+pieces of evidence (noisy-or, one weight per category), plus a bonus for every further grooming
+stage seen: an offer now, secrecy three messages later and a cafe invitation tomorrow add up to
+an alert even when no single message would raise one. A single message the scorer is sure about
+raises one on its own.
+
+An alert is raised when the risk crosses the child's threshold, and raised again for the same
+conversation only when its severity rises. It carries the evidence (the messages that made the
+risk, with categories, rules and highlighted spans) and the few messages before the one that
+raised it.
+
+Memory is bounded: conversations are kept in an LRU of `max_conversations`, each with a window of
+`context_messages` recent messages and at most `max_evidence` evidence messages, and at most
+`max_stored_chars` characters of any message are kept. Pure logic: no mitmproxy, no I/O.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict, deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from agent.messages import Alert, AlertMessage, ChatMessage
+from classifiers.categories import CATEGORIES, severity_rank
+
+if TYPE_CHECKING:
+    from agent.config import Config
+    from classifiers.verdict import Verdict
+
+log = logging.getLogger(__name__)
+
+# The grooming stages of the child-protection literature (O'Connell's friendship, relationship,
+# risk assessment, exclusivity, sexual stages; ECPAT's offers and meeting), each fed by categories.
+# They are reported in this order, but never required in it.
+STAGES: tuple[str, ...] = (
+    "friendship",
+    "risk_assessment",
+    "exclusivity_secrecy",
+    "offers",
+    "meeting",
+    "sexual",
+)
+STAGE_OF_CATEGORY: dict[str, str] = {
+    "flattery": "friendship",
+    "personal_info": "risk_assessment",
+    "secrecy": "exclusivity_secrecy",
+    "isolation": "exclusivity_secrecy",
+    "offer_credit": "offers",
+    "offer_money": "offers",
+    "meetup": "meeting",
+    "photo_request": "sexual",
+    "sexual": "sexual",
+}
+
+# How much one category, at full strength, says about the whole conversation. A compliment alone
+# is weak, secrecy or a sexual solicitation is strong (../shared/spec/taxonomy.md).
+DEFAULT_CATEGORY_WEIGHTS: dict[str, float] = {
+    "offer_credit": 0.35,
+    "offer_money": 0.35,
+    "meetup": 0.35,
+    "secrecy": 0.45,
+    "isolation": 0.4,
+    "personal_info": 0.3,
+    "photo_request": 0.4,
+    "sexual": 0.7,
+    "flattery": 0.2,
+}
+
+# Per-child thresholds, like e2guardian's naughtiness limits (50 for young children, 100 for older
+# children, 160 for young adults): the same evidence alerts sooner for a younger child.
+SENSITIVITY_FACTORS: dict[str, float] = {"high": 0.75, "normal": 1.0, "low": 1.3}
+
+_PHRASES: dict[str, str] = {
+    "offer_credit": "offers of phone credit or game currency",
+    "offer_money": "offers of money or gifts",
+    "meetup": "an invitation to meet",
+    "secrecy": "a request for secrecy",
+    "isolation": "moving the chat away or isolating the child",
+    "personal_info": "questions about the child's age, school, whereabouts or being alone",
+    "photo_request": "requests for photos or video calls",
+    "sexual": "sexual or transactional solicitation",
+    "flattery": "excessive compliments",
+}
+
+
+class Scorer(Protocol):
+    """What the tracker needs of `classifiers.scorer.Scorer`."""
+
+    threshold: float
+
+    def score(self, text: str, direction: str = "to_child") -> Verdict: ...
+
+
+def sensitivity_for_age(age: int | None) -> str:
+    """Sensitivity of a child of this age: under 13 high, 13-15 normal, 16 and over low."""
+    if age is None:
+        return "normal"
+    if age < 13:
+        return "high"
+    if age < 16:
+        return "normal"
+    return "low"
+
+
+@dataclass
+class TrackerSettings:
+    threshold: float = 0.6  # conversation risk that raises an alert (a "normal" child)
+    # Severity bands above the threshold: risk >= medium_at -> medium, >= high_at -> high, both
+    # as fractions of the way from the threshold to 1.
+    medium_at: float = 0.35
+    high_at: float = 0.7
+    half_life_hours: float = 72.0  # a signal three days old counts half
+    half_life_messages: float = 60.0  # ...and so does one sixty messages back
+    category_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_CATEGORY_WEIGHTS))
+    stage_bonus: float = 0.15  # added evidence for each grooming stage beyond the first
+    stage_min_strength: float = 0.3  # a category counts towards a stage from this strength
+    single_message_factor: float = 0.85  # a lone message's score, as conversation risk
+    min_signal: float = 0.15  # category scores below this are noise and are ignored
+    child_sensitivity: dict[str, str] = field(default_factory=dict)  # child name -> high|normal|low
+    default_sensitivity: str = "normal"
+    # Bounds on memory.
+    max_conversations: int = 5_000
+    context_messages: int = 3  # messages before the alerting one kept as context
+    max_evidence: int = 8
+    max_stored_chars: int = 500  # of a message's text kept in evidence and context
+    max_scored_chars: int = 20_000  # of a message's text given to the scorer
+
+    @classmethod
+    def from_config(cls, config: Config) -> TrackerSettings:
+        sensitivities = {
+            child.name: child.sensitivity or sensitivity_for_age(child.age) for child in config.children
+        }
+        return cls(threshold=config.detection.conversation_threshold, child_sensitivity=sensitivities)
+
+    def threshold_for(self, child: str | None) -> float:
+        sensitivity = self.child_sensitivity.get(child or "", self.default_sensitivity)
+        return min(0.95, self.threshold * SENSITIVITY_FACTORS.get(sensitivity, 1.0))
+
+
+@dataclass(slots=True)
+class _Signal:
+    """The current strength of one category and the message that gave it."""
+
+    strength: float
+    index: int
+
+
+@dataclass(slots=True)
+class _Conversation:
+    count: int = 0  # messages seen
+    last_ts: datetime | None = None
+    signals: dict[str, _Signal] = field(default_factory=dict)
+    peak: float = 0.0  # strongest single-message score, decayed like the signals
+    peak_index: int = -1
+    recent: deque[AlertMessage] = field(default_factory=deque)
+    evidence: dict[int, AlertMessage] = field(default_factory=dict)
+    alerted: str = "none"  # highest severity raised so far
+    stages_seen: set[str] = field(default_factory=set)
+
+
+class ConversationTracker:
+    """Follows conversations message by message; see the module docstring."""
+
+    def __init__(self, scorer: Scorer, settings: TrackerSettings | None = None):
+        self.scorer = scorer
+        self.settings = settings or TrackerSettings()
+        self._conversations: OrderedDict[str, _Conversation] = OrderedDict()
+        self._message_decay = 0.5 ** (1.0 / self.settings.half_life_messages)
+
+    def __len__(self) -> int:
+        return len(self._conversations)
+
+    def feed(self, msg: ChatMessage) -> Alert | None:
+        """Score `msg` and take it into its conversation; the alert it raises, if any."""
+        text = msg.text[: self.settings.max_scored_chars]
+        return self.observe(msg, self.scorer.score(text, direction=msg.direction))
+
+    def feed_many(self, msgs: Iterable[ChatMessage]) -> list[Alert]:
+        """Feed several messages, scoring them in one batch when the scorer can."""
+        msgs = list(msgs)
+        score_many = getattr(self.scorer, "score_many", None)
+        cap = self.settings.max_scored_chars
+        if score_many is not None:
+            verdicts = score_many([(m.text[:cap], m.direction) for m in msgs])
+        else:
+            verdicts = [self.scorer.score(m.text[:cap], direction=m.direction) for m in msgs]
+        alerts = []
+        for msg, verdict in zip(msgs, verdicts, strict=True):
+            alert = self.observe(msg, verdict)
+            if alert is not None:
+                alerts.append(alert)
+        return alerts
+
+    def forget(self, conversation: str) -> None:
+        self._conversations.pop(conversation, None)
+
+    def risk(self, conversation: str) -> float:
+        """The current risk of a conversation (0 for one never seen or evicted)."""
+        conv = self._conversations.get(conversation)
+        return self._risk(conv)[0] if conv else 0.0
+
+    def observe(self, msg: ChatMessage, verdict: Verdict) -> Alert | None:
+        """Take an already scored message into its conversation."""
+        settings = self.settings
+        conv = self._conversation(msg.conversation)
+        index = conv.count
+        conv.count += 1
+        self._decay(conv, msg.ts)
+
+        signal_categories = []
+        for category, score in _category_scores(verdict).items():
+            # A message the scorer calls benign overall (negative context such as a parent
+            # paying school fees) cannot lend a category more strength than its own score.
+            strength = min(score, max(verdict.score, 0.0))
+            if strength < settings.min_signal or category not in STAGE_OF_CATEGORY:
+                continue
+            signal_categories.append(category)
+            current = conv.signals.get(category)
+            if current is None or strength >= current.strength:
+                conv.signals[category] = _Signal(strength, index)
+        if verdict.score >= conv.peak:
+            conv.peak, conv.peak_index = verdict.score, index
+
+        stored = _stored_message(msg, index, verdict, tuple(signal_categories), settings.max_stored_chars)
+        if signal_categories:
+            self._add_evidence(conv, stored)
+        risk, stages = self._risk(conv)
+        conv.stages_seen.update(stages)
+
+        alert = None
+        threshold = settings.threshold_for(msg.child)
+        severity = _severity(risk, threshold, settings)
+        if severity != "none" and severity_rank(severity) > severity_rank(conv.alerted):
+            conv.alerted = severity
+            alert = self._alert(msg, conv, index, risk, severity, stored)
+        conv.recent.append(stored)
+        if len(conv.recent) > settings.context_messages:
+            conv.recent.popleft()
+        return alert
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _conversation(self, key: str) -> _Conversation:
+        conv = self._conversations.get(key)
+        if conv is None:
+            conv = self._conversations[key] = _Conversation()
+            if len(self._conversations) > self.settings.max_conversations:
+                evicted, _ = self._conversations.popitem(last=False)
+                log.debug("evicted conversation %s (least recently active)", evicted)
+        else:
+            self._conversations.move_to_end(key)
+        return conv
+
+    def _decay(self, conv: _Conversation, ts: datetime | None) -> None:
+        factor = self._message_decay if conv.count > 1 else 1.0
+        if ts is not None and conv.last_ts is not None:
+            try:
+                hours = (ts - conv.last_ts).total_seconds() / 3600.0
+            except TypeError:  # one time has a zone and the other not: no time decay
+                hours = 0.0
+            if hours > 0:
+                factor *= 0.5 ** (hours / self.settings.half_life_hours)
+        if ts is not None:
+            conv.last_ts = ts
+        if factor >= 1.0:
+            return
+        conv.peak *= factor
+        for category in list(conv.signals):
+            signal = conv.signals[category]
+            signal.strength *= factor
+            if signal.strength < self.settings.min_signal / 4:
+                del conv.signals[category]
+
+    def _risk(self, conv: _Conversation) -> tuple[float, list[str]]:
+        settings = self.settings
+        weights = settings.category_weights
+        remaining = 1.0  # probability-like: nothing so far says "risk"
+        stages = set()
+        for category, signal in conv.signals.items():
+            remaining *= 1.0 - weights.get(category, 0.3) * signal.strength
+            if signal.strength >= settings.stage_min_strength:
+                stages.add(STAGE_OF_CATEGORY[category])
+        if len(stages) > 1:
+            remaining *= (1.0 - settings.stage_bonus) ** (len(stages) - 1)
+        combined = 1.0 - remaining
+        single = settings.single_message_factor * conv.peak
+        ordered = [s for s in STAGES if s in stages]
+        return max(combined, single), ordered
+
+    def _add_evidence(self, conv: _Conversation, stored: AlertMessage) -> None:
+        conv.evidence[stored.index] = stored
+        if len(conv.evidence) <= self.settings.max_evidence:
+            return
+        # Keep the messages that still hold a category's strength, then the strongest others.
+        holding = {s.index for s in conv.signals.values()}
+        victims = sorted(
+            (i for i in conv.evidence if i not in holding), key=lambda i: (conv.evidence[i].score, i)
+        )
+        for i in victims[: len(conv.evidence) - self.settings.max_evidence]:
+            del conv.evidence[i]
+
+    def _alert(
+        self, msg: ChatMessage, conv: _Conversation, index: int, risk: float, severity: str,
+        stored: AlertMessage,
+    ) -> Alert:
+        categories = sorted(
+            conv.signals, key=lambda c: (-conv.signals[c].strength, CATEGORIES.index(c))
+        )
+        stages = tuple(s for s in STAGES if s in conv.stages_seen)
+        evidence = tuple(conv.evidence[i] for i in sorted(conv.evidence))
+        if not evidence or evidence[-1].index != index:
+            evidence = evidence + (stored,) if stored.score > 0 else evidence
+        return Alert(
+            conversation=msg.conversation,
+            message_index=index,
+            severity=severity,
+            score=round(risk, 4),
+            categories=tuple(categories),
+            stages=stages,
+            summary=summarize(categories, stages, severity, risk, conv.count),
+            evidence=evidence,
+            context=tuple(m for m in conv.recent if m.index not in conv.evidence),
+            ts=msg.ts,
+            child=msg.child,
+            device=msg.device,
+            app=msg.app,
+        )
+
+
+def summarize(
+    categories: list[str], stages: tuple[str, ...], severity: str, risk: float, messages: int
+) -> str:
+    """One English line for people: what was seen, how serious, after how many messages."""
+    what = [_PHRASES[c] for c in categories if c in _PHRASES][:4]
+    if not what:
+        what = ["risky messages"]
+    listed = what[0] if len(what) == 1 else ", ".join(what[:-1]) + " and " + what[-1]
+    stage_text = f"; grooming stages seen: {', '.join(s.replace('_', '/') for s in stages)}" if stages else ""
+    return (
+        f"{severity.capitalize()} risk ({risk:.2f}) after {messages} message"
+        f"{'s' if messages != 1 else ''}: {listed}{stage_text}."
+    )
+
+
+def _severity(risk: float, threshold: float, settings: TrackerSettings) -> str:
+    if risk < threshold:
+        return "none"
+    span = 1.0 - threshold
+    if risk >= threshold + settings.high_at * span:
+        return "high"
+    if risk >= threshold + settings.medium_at * span:
+        return "medium"
+    return "low"
+
+
+def _category_scores(verdict: Verdict) -> Mapping[str, float]:
+    scores = getattr(verdict, "category_scores", None)
+    if scores:
+        return scores
+    # A verdict without per-category scores: its categories at its overall score.
+    return {c: verdict.score for c in verdict.categories}
+
+
+def _stored_message(
+    msg: ChatMessage, index: int, verdict: Verdict, categories: tuple[str, ...], cap: int
+) -> AlertMessage:
+    text = msg.text if len(msg.text) <= cap else msg.text[:cap] + "…"
+    rules: list[str] = []
+    highlights: list[tuple[int, int]] = []
+    for ev in verdict.evidence:
+        if ev.source == "rule" and ev.rule and (ev.weight is None or ev.weight > 0):
+            if ev.rule not in rules:
+                rules.append(ev.rule)
+            if ev.start is not None and ev.end is not None and ev.end <= cap and ev.start < ev.end:
+                highlights.append((ev.start, ev.end))
+    return AlertMessage(
+        index=index,
+        direction=msg.direction,
+        text=text,
+        ts=msg.ts,
+        categories=categories,
+        score=float(verdict.score),
+        rules=tuple(rules),
+        highlights=tuple(sorted(set(highlights))),
+    )
+
+
+def describe_settings(settings: TrackerSettings) -> dict[str, Any]:
+    """The settings that shape detection, for reports and banners."""
+    return {
+        "threshold": settings.threshold,
+        "half_life_hours": settings.half_life_hours,
+        "half_life_messages": settings.half_life_messages,
+        "stage_bonus": settings.stage_bonus,
+        "single_message_factor": settings.single_message_factor,
+        "category_weights": dict(settings.category_weights),
+    }

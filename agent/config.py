@@ -123,7 +123,11 @@ class Config:
 
     @property
     def data_dir(self) -> Path:
-        return Path(self.storage.data_dir).expanduser() if self.storage.data_dir else default_data_dir()
+        return (
+            Path(self.storage.data_dir).expanduser()
+            if self.storage.data_dir
+            else default_data_dir()
+        )
 
 
 class ConfigError(UsageError):
@@ -131,8 +135,11 @@ class ConfigError(UsageError):
 
     def __init__(self, problems: list[str]):
         self.problems = problems
-        super().__init__("; ".join(problems) if len(problems) <= 1 else
-                         f"{len(problems)} problems:\n  " + "\n  ".join(problems))
+        super().__init__(
+            "; ".join(problems)
+            if len(problems) <= 1
+            else f"{len(problems)} problems:\n  " + "\n  ".join(problems)
+        )
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -184,14 +191,20 @@ class _Builder:
         self.problems = problems
 
     def error(self, node: yaml.Node, where: str, message: str) -> object:
-        self.problems.append(f"{self.filename}:{node.start_mark.line + 1}: {where or 'top level'}: {message}")
+        self.problems.append(
+            f"{self.filename}:{node.start_mark.line + 1}: {where or 'top level'}: {message}"
+        )
         return _MISSING
 
     def build(self, tp: Any, node: yaml.Node, where: str) -> Any:
         origin = get_origin(tp)
         if origin in (Union, types.UnionType):
             options = get_args(tp)
-            if type(None) in options and isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
+            if (
+                type(None) in options
+                and isinstance(node, yaml.ScalarNode)
+                and node.tag.endswith(":null")
+            ):
                 return None
             non_none = [o for o in options if o is not type(None)]
             # Try each alternative silently; report the last one's problems if none fits.
@@ -213,7 +226,9 @@ class _Builder:
             if not isinstance(node, yaml.SequenceNode):
                 return self.error(node, where, "expected a list")
             (item_tp,) = get_args(tp)
-            items = [self.build(item_tp, item, f"{where}[{i}]") for i, item in enumerate(node.value)]
+            items = [
+                self.build(item_tp, item, f"{where}[{i}]") for i, item in enumerate(node.value)
+            ]
             return [i for i in items if i is not _MISSING]
         if dataclasses.is_dataclass(tp):
             return self.build_dataclass(tp, node, where)
@@ -262,4 +277,5 @@ class _Builder:
 
 def _type_name(tp: Any) -> str:
     return {str: "text", int: "a whole number", float: "a number", bool: "true or false"}.get(
-        tp, getattr(tp, "__name__", str(tp)))
+        tp, getattr(tp, "__name__", str(tp))
+    )

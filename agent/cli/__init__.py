@@ -26,6 +26,7 @@ SUBCOMMAND_MODULES = (
     "rules",
     "eval",
     "train",
+    "convert",
     "config",
 )
 

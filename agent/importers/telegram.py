@@ -47,7 +47,7 @@ def read_telegram(
     except UnicodeDecodeError as e:
         source = path.read_bytes().decode("utf-8", errors="replace")
         yield ImportProblem(
-            None, f"not UTF-8 at byte {e.start} (decoded with replacement characters)"
+            0, f"not UTF-8 at byte {e.start} (decoded with replacement characters)"
         )
     try:
         export = json.loads(source)
@@ -78,7 +78,7 @@ def read_telegram(
         for message in chat["messages"]:
             if not isinstance(message, dict):
                 yield ImportProblem(
-                    None, f"{conversation}: a message that is not an object; skipped"
+                    0, f"{conversation}: a message that is not an object; skipped"
                 )
                 continue
             if message.get("type") != "message":

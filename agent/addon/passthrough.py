@@ -73,10 +73,11 @@ def classify_tls_failure(error: str | None) -> str | None:
     """'refused' when the client plainly rejected the certificate, 'maybe' when it just hung up."""
     if not error:
         return None
-    if any(s in error for s in _REFUSED):
-        return "refused"
+    # The hang-up message also says "does not trust", so the ambiguous wordings are checked first.
     if any(s in error for s in _MAYBE_REFUSED):
         return "maybe"
+    if any(s in error for s in _REFUSED):
+        return "refused"
     return None
 
 

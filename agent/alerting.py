@@ -108,6 +108,8 @@ class AlertService:
         self.clock = clock
         self.targets = targets if targets is not None else load_targets(
             config, notify_urls, apprise_config)
+        for problem in self.targets.problems:
+            log.warning("notify: %s", problem)
         self._console = console
         self._store: Store | None = None
         self._store_error: str | None = None

@@ -151,8 +151,6 @@ def load_targets(config: Config, extra_urls: list[str] | tuple[str, ...] = (),
                 f"{t.source}: {t.label}: unknown tag(s) {', '.join(t.unknown_tags)} (jaga routes on "
                 f"{', '.join(SEVERITY_TAGS)}, a child's name, or {ALL_TAG}); not limiting this target")
     out.targets = unique
-    for problem in out.problems:
-        log.warning("notify: %s", problem)
     return out
 
 

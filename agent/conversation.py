@@ -174,6 +174,7 @@ class ConversationTracker:
         self.settings = settings or TrackerSettings()
         self._conversations: OrderedDict[str, _Conversation] = OrderedDict()
         self._message_decay = 0.5 ** (1.0 / self.settings.half_life_messages)
+        self._unit = max(float(getattr(scorer, "threshold", 0.5)), 0.05)
 
     def __len__(self) -> int:
         return len(self._conversations)
@@ -219,8 +220,9 @@ class ConversationTracker:
         for category, score in _category_scores(verdict).items():
             # A message the scorer calls benign overall (negative context such as a parent
             # paying school fees) cannot lend a category more strength than its own score.
-            strength = min(score, max(verdict.score, 0.0))
-            if strength < settings.min_signal or category not in STAGE_OF_CATEGORY:
+            # A category at the scorer's flagging threshold counts at full strength.
+            strength = min(1.0, min(score, max(verdict.score, 0.0)) / self._unit)
+            if score < settings.min_signal or strength <= 0 or category not in STAGE_OF_CATEGORY:
                 continue
             signal_categories.append(category)
             current = conv.signals.get(category)
@@ -317,7 +319,7 @@ class ConversationTracker:
         stages = tuple(s for s in STAGES if s in conv.stages_seen)
         evidence = tuple(conv.evidence[i] for i in sorted(conv.evidence))
         if not evidence or evidence[-1].index != index:
-            evidence = evidence + (stored,) if stored.score > 0 else evidence
+            evidence = (*evidence, stored) if stored.score > 0 else evidence
         return Alert(
             conversation=msg.conversation,
             message_index=index,

@@ -129,9 +129,14 @@ def _alert_service(args: argparse.Namespace, config: Any) -> Any:
         from agent.alerting import AlertService
     except ImportError:
         raise UsageError("--notify needs the alert service, which this jaga does not have yet") from None
-    config.notify.urls = [*config.notify.urls, *args.notify]
     data_dir = Path(args.data_dir).expanduser() if args.data_dir else config.data_dir
-    return AlertService(config, data_dir)
+    service = AlertService(config, data_dir, notify_urls=args.notify)
+    problems = list(getattr(service.targets, "problems", []))
+    if any(p.startswith("--notify") for p in problems):
+        raise UsageError(next(p for p in problems if p.startswith("--notify")))
+    for problem in problems:
+        print(f"jaga scan: {problem}", file=sys.stderr)
+    return service
 
 
 class _Progress:

@@ -62,7 +62,7 @@ def detect_format(path: Path) -> str:
         return "telegram"
     try:
         with path.open("r", encoding="utf-8-sig", errors="replace", newline=None) as f:
-            first_lines = [line.rstrip("\r\n") for _, line in zip(range(_SNIFF_LINES), f)]
+            first_lines = [line.rstrip("\r\n") for _, line in zip(range(_SNIFF_LINES), f, strict=False)]
     except OSError as e:
         raise UsageError(f"{path}: cannot read: {e.strerror or e}") from None
     meaningful = [line for line in first_lines if line.strip()]

@@ -13,45 +13,50 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from agent.importers import ImportProblem
 from agent.messages import ChatMessage
 
 # A line longer than this is not read into memory whole (a 1 MB message is fine; a 64 MB line is
 # not a chat message).
-MAX_LINE_CHARS = 8_000_000
+MAX_LINE_BYTES = 8_000_000
 
 
 def read_jsonl(path: Path, child: str | None = None) -> Iterator[ChatMessage | ImportProblem]:
+    # Bytes, decoded line by line: a stray non-UTF-8 byte spoils its own line, not the file.
     try:
-        f = path.open("r", encoding="utf-8-sig", errors="strict", newline=None)
+        f = path.open("rb")
     except OSError as e:
         yield ImportProblem(0, f"{path}: cannot read: {e.strerror or e}")
         return
     with f:
         line_no = 0
         while True:
+            raw = f.readline(MAX_LINE_BYTES)
+            if not raw:
+                return
             line_no += 1
-            try:
-                line = f.readline(MAX_LINE_CHARS)
-            except UnicodeDecodeError as e:
-                yield ImportProblem(line_no, f"not UTF-8 text ({e.reason}); the rest of the file is not read")
-                return
-            if not line:
-                return
-            if len(line) >= MAX_LINE_CHARS and not line.endswith("\n"):
-                yield ImportProblem(line_no, f"line longer than {MAX_LINE_CHARS} characters, skipped")
+            if len(raw) >= MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                yield ImportProblem(line_no, f"line longer than {MAX_LINE_BYTES} bytes, skipped")
                 _skip_rest_of_line(f)
+                continue
+            if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]  # a byte-order mark
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                yield ImportProblem(line_no, f"not UTF-8 text (byte {e.start + 1}: {e.reason}); line skipped")
                 continue
             if not line.strip():
                 continue
             yield parse_line(line, line_no, child)
 
 
-def _skip_rest_of_line(f) -> None:
+def _skip_rest_of_line(f: BinaryIO) -> None:
     while True:
-        chunk = f.readline(MAX_LINE_CHARS)
-        if not chunk or chunk.endswith("\n"):
+        chunk = f.readline(MAX_LINE_BYTES)
+        if not chunk or chunk.endswith(b"\n"):
             return
 
 
@@ -71,7 +76,7 @@ def parse_line(line: str, line_no: int, child: str | None = None) -> ChatMessage
     if not isinstance(conversation, str) or not conversation:
         return ImportProblem(line_no, "missing 'conversation' (a non-empty string)")
     if not isinstance(sender, str) or not sender:
-        return ImportProblem(line_no, "missing 'sender' (\"child\", \"other\" or a name)")
+        return ImportProblem(line_no, 'missing \'sender\' ("child", "other" or a name)')
     if not isinstance(text, str):
         return ImportProblem(line_no, "missing 'text' (a string)")
     ts = None

@@ -95,7 +95,7 @@ def target_key(service: apprise.plugins.NotifyBase) -> str:
 
 def _route(service: apprise.plugins.NotifyBase, source: str, tags: set[str], min_severity: str,
            children: set[str], known_children: set[str]) -> Target:
-    tags = {t.strip().lower() for t in tags if t.strip()}
+    tags = {str(t).strip().lower() for t in tags if str(t).strip()}  # str or AppriseTag
     severity_tags = [t for t in tags if t in SEVERITY_TAGS]
     if severity_tags:
         lowest = min(severity_tags, key=severity_rank)

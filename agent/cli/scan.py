@@ -129,14 +129,29 @@ def _alert_service(args: argparse.Namespace, config: Any) -> Any:
         from agent.alerting import AlertService
     except ImportError:
         raise UsageError("--notify needs the alert service, which this jaga does not have yet") from None
+    _check_urls(args.notify)
     data_dir = Path(args.data_dir).expanduser() if args.data_dir else config.data_dir
-    service = AlertService(config, data_dir, notify_urls=args.notify)
-    problems = list(getattr(service.targets, "problems", []))
-    if any(p.startswith("--notify") for p in problems):
-        raise UsageError(next(p for p in problems if p.startswith("--notify")))
-    for problem in problems:
-        print(f"jaga scan: {problem}", file=sys.stderr)
-    return service
+    return AlertService(config, data_dir, notify_urls=args.notify)
+
+
+def _check_urls(urls: list[str]) -> None:
+    """A usage error for a --notify URL that Apprise cannot use, before any work is done."""
+    import logging
+
+    import apprise
+
+    from agent.delivery import mask_unparsed
+    from agent.errors import UsageError
+
+    apprise_log = logging.getLogger("apprise")
+    was_disabled, apprise_log.disabled = apprise_log.disabled, True  # we say it in one line
+    try:
+        for url in urls:
+            if apprise.Apprise.instantiate(url) is None:
+                raise UsageError(f"--notify {mask_unparsed(url)}: not an Apprise URL that this Apprise "
+                                 "can use (unknown scheme or bad form)")
+    finally:
+        apprise_log.disabled = was_disabled
 
 
 class _Progress:

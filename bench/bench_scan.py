@@ -1,0 +1,131 @@
+"""Benchmark: `jaga scan` end to end on a synthetic export, in messages per second and peak memory.
+
+Writes (into a temporary directory) a JSONL export of 100,000 messages across 1,000 interleaved
+conversations, built with a fixed seed from the conversation corpus' hand-written lines (mostly
+small talk and benign chat, some grooming lines), then measures, each phase in its own process so
+that its peak memory (max RSS) is its own:
+
+- baseline: reading and parsing the file alone (`agent.importers.read_messages`);
+- scoring alone: every message through `Scorer.score_many`, no conversation state;
+- end to end: `jaga scan FILE --json` in-process (importer, scorer, tracker, JSON output).
+
+Run: .venv/bin/python bench/bench_scan.py [--messages N] [--conversations C] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import redirect_stdout
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "corpus" / "conversations"))
+
+
+def write_export(path: Path, messages: int, conversations: int, seed: int = 7) -> None:
+    from benign_scripts import BENIGN_SMALL_TALK, SCRIPTS
+    from pools import ADULT_SMALL_TALK, CHILD_REPLIES, GROOMING
+
+    rng = random.Random(seed)
+    benign = [text for _, _, lines in SCRIPTS for _, text in lines]
+    chatter = [t for pool in (ADULT_SMALL_TALK, CHILD_REPLIES, BENIGN_SMALL_TALK) for ts in pool.values()
+               for t in ts]
+    risky = [t for lang in GROOMING.values() for lines in lang.values() for t in lines]
+    with path.open("w", encoding="utf-8") as f:
+        for _ in range(messages):
+            conv = f"chat{rng.randrange(conversations):04d}"
+            roll = rng.random()
+            text = rng.choice(chatter if roll < 0.6 else benign if roll < 0.93 else risky)
+            sender = "child" if rng.random() < 0.45 else "other"
+            f.write(json.dumps({"conversation": conv, "sender": sender, "text": text}, ensure_ascii=False))
+            f.write("\n")
+
+
+def phase(name: str, path: str) -> None:
+    """Run one phase and print {"seconds", "messages", "max_rss_kb"} as JSON."""
+    from agent.importers import read_messages
+
+    start = time.perf_counter()
+    count = 0
+    if name == "parse":
+        for _ in read_messages(path):
+            count += 1
+    elif name == "score":
+        from classifiers.scorer import load_scorer
+
+        scorer = load_scorer()
+        start = time.perf_counter()
+        batch: list[tuple[str, str]] = []
+        for m in read_messages(path):
+            batch.append((m.text, m.direction))
+            if len(batch) == 256:
+                count += len(scorer.score_many(batch))
+                batch.clear()
+        count += len(scorer.score_many(batch))
+    elif name == "scan":
+        from agent.cli import main
+
+        sink = io.StringIO()
+        with redirect_stdout(sink):
+            status = main(["scan", path, "--json"])
+        if status not in (0, 1):
+            raise SystemExit(f"jaga scan exited {status}")
+        with open(path, encoding="utf-8") as f:
+            count = sum(1 for _ in f)
+        alerts = sink.getvalue().count("\n")
+        print(json.dumps({"alerts": alerts}), file=sys.stderr)
+    seconds = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": seconds, "messages": count, "max_rss_kb": rss}))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--conversations", type=int, default=1_000)
+    parser.add_argument("--keep", metavar="DIR", help="write the export here and keep it")
+    parser.add_argument("--phase", choices=("parse", "score", "scan"), help=argparse.SUPPRESS)
+    parser.add_argument("file", nargs="?", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        phase(args.phase, args.file)
+        return 0
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(args.keep or tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        export = folder / "export.jsonl"
+        write_export(export, args.messages, args.conversations)
+        size_mb = export.stat().st_size / 1e6
+        print(f"synthetic export: {args.messages:,} messages in {args.conversations:,} conversations, "
+              f"{size_mb:.1f} MB")
+        results = {}
+        for name in ("parse", "score", "scan"):
+            run = subprocess.run([sys.executable, __file__, "--phase", name, str(export)],
+                                 capture_output=True, text=True, check=True)
+            results[name] = json.loads(run.stdout.strip().splitlines()[-1])
+            if run.stderr.strip():
+                extra = run.stderr.strip().splitlines()[-1]
+                if extra.startswith("{"):
+                    results[name].update(json.loads(extra))
+        labels = {"parse": "baseline: read + parse only", "score": "scoring only (no tracker)",
+                  "scan": "jaga scan --json end to end"}
+        for name, r in results.items():
+            rate = r["messages"] / r["seconds"] if r["seconds"] else float("inf")
+            note = f", {r['alerts']} alerts" if "alerts" in r else ""
+            print(f"{labels[name]:32s} {rate:>10,.0f} msg/s  {r['seconds']:6.2f} s  "
+                  f"peak RSS {r['max_rss_kb'] / 1024:6.1f} MB{note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -25,12 +25,13 @@ import ahocorasick
 import re2
 
 from classifiers.categories import CATEGORIES
-from classifiers.condition import any_of_mask, compile_condition
+from classifiers.condition import compile_condition
 from classifiers.normalize import MAX_SCAN_CHARS, Normalized, normalize
 from classifiers.rulepack import Pack, Rule
 from classifiers.verdict import Evidence
 
 _SEL, _BOOST, _REDUCE = 0, 1, 2
+_TABLE_MAX_SELECTIONS = 10
 _CATEGORY_ORDER = {c: i for i, c in enumerate(CATEGORIES)}
 
 
@@ -113,8 +114,9 @@ class Matcher:
         self._patterns: list[tuple[int, int, object]] = []  # (rule, selection bit, regex)
         self._pattern_set = re2.Set.SearchSet()
         self._directions: list[tuple[str, ...]] = []
-        self._any_mask: list[int | None] = []
-        self._conditions: list[Callable[[int], bool] | None] = []
+        # Per rule, its condition as a function of the matched-selections bit mask: a truth table
+        # (one tuple index per message) for the usual few selections, else the compiled closure.
+        self._conditions: list[Callable[[int], bool] | tuple[bool, ...] | None] = []
         self._always: list[int] = []  # rules whose condition holds with no selection at all
         self._combos: list[int] = []
         self._windows: list[int] = []
@@ -124,7 +126,6 @@ class Matcher:
             self._windows.append(rule.context.window if rule.context else 0)
             if rule.combine is not None:
                 self._combos.append(ri)
-                self._any_mask.append(None)
                 self._conditions.append(None)
                 continue
             index = {name: i for i, name in enumerate(rule.selections)}
@@ -144,9 +145,11 @@ class Matcher:
                         if key.strip():
                             targets.setdefault(key, []).append((kind, ri, 0))
             tree = rule.condition.tree if rule.condition else ("or", ())
-            self._any_mask.append(any_of_mask(tree, index))
             cond = compile_condition(tree, index)
-            self._conditions.append(cond)
+            if len(index) <= _TABLE_MAX_SELECTIONS:
+                self._conditions.append(tuple(cond(m) for m in range(1 << len(index))))
+            else:
+                self._conditions.append(cond)
             if cond(0):
                 self._always.append(ri)
         for key, entries in targets.items():
@@ -157,6 +160,7 @@ class Matcher:
         self._has_patterns = bool(self._patterns)
         if self._has_patterns:
             self._pattern_set.Compile()
+        self._raw_set = self._pattern_set._set
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -190,7 +194,12 @@ class Matcher:
                             context_hits = []
                         context_hits.append((ri, kind, start, stop))
         if self._has_patterns and text:
-            found = self._pattern_set.Match(text)
+            try:
+                data = text.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate: RE2 reads UTF-8 only; '?' keeps offsets
+                text = text.encode("utf-8", "replace").decode("utf-8")
+                data = text.encode("utf-8")
+            found = self._raw_set.Match(data)  # the raw set: its Python wrapper costs 1 µs a message
             if found:
                 for pi in found:
                     ri, si, regex = self._patterns[pi]
@@ -212,9 +221,9 @@ class Matcher:
         for ri in candidates:
             if direction not in self._directions[ri]:
                 continue
+            cond = self._conditions[ri]
             mask = masks.get(ri, 0)
-            any_mask = self._any_mask[ri]
-            if not (mask & any_mask if any_mask is not None else self._conditions[ri](mask)):  # type: ignore[misc]
+            if not (cond[mask] if type(cond) is tuple else cond(mask)):  # type: ignore[operator,index]
                 continue
             rule = self.rules[ri]
             weight, how = rule.weight, ""

@@ -207,8 +207,17 @@ class _PackReader:
         return out
 
     def scalar(self, node: yaml.Node, what: str, kinds: tuple[type, ...], fix: str = "") -> Any:
+        if node.tag.startswith("!") or node.tag.startswith("tag:yaml.org,2002:python/"):
+            self.error(node, "yaml", f"{what}: the YAML tag {node.tag!r} is not allowed in a rule pack",
+                       "remove the tag; write plain text, numbers and lists")
+            return None
         if isinstance(node, yaml.ScalarNode):
-            value = _value(node)
+            try:
+                value = _value(node)
+            except yaml.YAMLError as e:  # e.g. an unknown tag the safe constructor refuses
+                self.error(node, "yaml", f"{what}: {getattr(e, 'problem', None) or e}",
+                           "write plain text, numbers and lists")
+                return None
             if isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds):
                 return value
             got = _SCALAR_TYPES.get(node.tag, "a value")
@@ -217,8 +226,9 @@ class _PackReader:
             got = "a list" if isinstance(node, yaml.SequenceNode) else "a mapping"
         want = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
         wanted = " or ".join(dict.fromkeys(want[k] for k in kinds))
-        if str in kinds and isinstance(node, yaml.ScalarNode) and not fix:
-            fix = "put it in quotes"
+        if not fix:
+            quotable = str in kinds and isinstance(node, yaml.ScalarNode)
+            fix = "put it in quotes" if quotable else f"write {wanted}"
         self.error(node, "schema", f"{what}: expected {wanted}, got {got}", fix)
         return None
 

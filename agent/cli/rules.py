@@ -68,7 +68,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _console():
     from rich.console import Console
 
-    return Console(soft_wrap=True, highlight=False)
+    console = Console(soft_wrap=True, highlight=False)
+    if not console.is_terminal:  # a log or a pipe: don't fold file paths at 80 columns
+        console.width = 160
+    return console
 
 
 def _files(paths: list[str]) -> list[Path]:

@@ -359,7 +359,7 @@ class AlertService:
         attempts = max(r.attempts for r in rows) + 1
         delay = self.retry.delay(attempts)
         store.mark_failed([r.id for r in rows], result.error or "failed", self.clock() + delay)
-        log.warning("notify %s failed (attempt %d): %s; retrying in %.0fs", target.label, attempts,
+        log.warning("notify %s failed (attempt %d): %s; retrying in %.1fs", target.label, attempts,
                     result.error, delay)
         return 0
 

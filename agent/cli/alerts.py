@@ -239,8 +239,8 @@ def _purge(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps({"purged": n}) + "\n")
     else:
-        _console().print(f"Purged {n} alert(s) older than {age.days} day(s)"
-                         + (f" {age.seconds // 3600} hour(s)" if age.seconds >= 3600 else "") + ".")
+        _console().print(f"Purged {n} alert(s) older than "
+                         f"{args.older_than or f'{config.storage.retention_days}d'}.")
     return 0
 
 

@@ -335,7 +335,7 @@ class _PackReader:
                        f"rule id {rule_id!r}: use lower-case letters, digits, '-', '_', '.'",
                        "write it as <lang>.<category>.<name>, e.g. id.offer.pulsa")
         rule = Rule(id=rule_id, file=self.file, line=_line(node))
-        rule.lines = {k: _line(v) for k, v in keys.items()}
+        rule.lines = {k.value: _line(k) for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
         for key in ("title", "description", "author"):
             if key in keys:
                 setattr(rule, key, self.text(keys[key], key) or "")

@@ -1,9 +1,12 @@
 """The message scorer: text in, `Verdict` out, the same for `jaga classify`, `jaga scan` and the proxy.
 
 `load_scorer()` loads the built-in rule packs (rules/*.yaml) and any extra ones, compiles them
-into one `Matcher`, and returns a `Scorer`. Today the score comes from the rules alone; the
-trained model plugs in at `Scorer._combine`, the one place where a model probability and the
-rules' category scores become the final score, so the output format never changes.
+into one `Matcher`, and returns a `Scorer`. With the trained model (classifiers/model.py, loaded
+lazily once; `detection.use_model`), `Scorer._combine` is the one place where the model's
+probability and the rules' score become the final score (classifiers.model.combined_score, weights
+tuned by `jaga train`), so the output format never changes. A model that cannot be used (missing,
+corrupted, tampered, another scikit-learn, untrusted types) leaves a rules-only scorer, and the
+reason is logged once as a warning.
 
 A bad pack never stops a running agent: its problems are logged and kept in `Scorer.problems`,
 and the other packs load. Command-line tools ask for `strict=True`, which raises `PackError`
@@ -13,13 +16,14 @@ and the other packs load. Command-line tools ask for `strict=True`, which raises
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from classifiers.categories import CATEGORIES
 from classifiers.matcher import Matcher, RuleMatch
+from classifiers.model import ModelError, combined_score, get_model
 from classifiers.normalize import normalize
 from classifiers.rulepack import Pack, PackError, Problem, builtin_pack_files, load_packs
 from classifiers.verdict import Evidence, Verdict
@@ -43,13 +47,14 @@ def severity_for(score: float, threshold: float = DEFAULT_THRESHOLD) -> str:
 
 
 class MessageModel(Protocol):
-    """What the scorer needs from a trained model (the model engineer's part)."""
+    """What the scorer needs from a trained model (classifiers.model.RiskModel)."""
 
     name: str
     version: str
 
-    def predict(self, normalized_text: str) -> tuple[float, dict[str, float]]:
-        """The probability that the message is a risk, and per-category probabilities."""
+    def predict(self, texts: Sequence[str], directions: Sequence[str]) -> Any:
+        """For normalized texts, rows of probabilities: risk, then one per category in
+        CATEGORIES order."""
         ...
 
 
@@ -60,6 +65,10 @@ class Scorer:
     model: MessageModel | None = None
     model_note: str = "not loaded: rules-only scorer"  # why there is no model, for banners
     problems: list[Problem] = field(default_factory=list)  # of packs that were left out
+    # With a model: classifiers.model.combined_score's weights, and each category's threshold
+    # on the model's category probability.
+    combine: dict[str, float] = field(default_factory=dict)
+    category_thresholds: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.matcher = Matcher(self.packs)
@@ -69,18 +78,29 @@ class Scorer:
     def score(self, text: str, direction: str = "to_child") -> Verdict:
         norm = normalize(text)
         match = self.matcher.match(norm, direction)
-        if self.model is None and not match.fired:
-            return self._nothing
-        return self._verdict(match, norm.text)
+        if self.model is None:
+            return self._verdict(match, None) if match.fired else self._nothing
+        return self._verdict(match, self.model.predict([norm.text], [direction])[0])
 
     def score_many(self, items: Iterable[tuple[str, str]]) -> list[Verdict]:
-        return [self.score(text, direction) for text, direction in items]
+        if self.model is None:
+            return [self.score(text, direction) for text, direction in items]
+        # The model scores the whole batch at once: far cheaper than message by message.
+        items = list(items)
+        norms = [normalize(text) for text, _ in items]
+        directions = [direction for _, direction in items]
+        matches = [self.matcher.match(n, d) for n, d in zip(norms, directions, strict=True)]
+        probabilities = self.model.predict([n.text for n in norms], directions)
+        return [self._verdict(m, p) for m, p in zip(matches, probabilities, strict=True)]
 
-    def _verdict(self, match: RuleMatch, normalized_text: str) -> Verdict:
+    def _verdict(self, match: RuleMatch, probabilities: Sequence[float] | None) -> Verdict:
         model_p: float | None = None
         model_categories: dict[str, float] = {}
-        if self.model is not None:
-            model_p, model_categories = self.model.predict(normalized_text)
+        if probabilities is not None:
+            model_p = float(probabilities[0])
+            for c, p in zip(CATEGORIES, probabilities[1:], strict=True):
+                if p >= self.category_thresholds.get(c, 0.5):
+                    model_categories[c] = float(p)
         score, category_scores = self._combine(match, model_p, model_categories)
         categories = tuple(sorted(category_scores, key=lambda c: (-category_scores[c], CATEGORIES.index(c))))
         evidence = match.evidence()
@@ -93,13 +113,13 @@ class Scorer:
                  model_categories: dict[str, float]) -> tuple[float, dict[str, float]]:
         """THE place where rules and model meet: (message score, category scores), all in [0, 1].
 
-        Rules only (model_p is None): the rules' clipped sum and category sums. With a model, its
-        probability and category probabilities are to be merged here (e.g. a noisy-or of rule
-        score and model probability), keeping categories ordered by contribution."""
+        Rules only (model_p is None): the rules' clipped sum and category sums. With a model: the
+        logistic combination of classifiers.model.combined_score (weights tuned on validation,
+        or set in configuration), and per category the larger of the rules' score and the
+        model's probability, where the latter passed its category threshold."""
         if model_p is None:
             return match.score, dict(match.category_scores)
-        # Placeholder merge until the model engineer tunes it: noisy-or, category-wise maximum.
-        score = 1.0 - (1.0 - match.score) * (1.0 - model_p)
+        score = combined_score(match.score, model_p, **self.combine)
         cats = dict(match.category_scores)
         for c, p in model_categories.items():
             cats[c] = max(cats.get(c, 0.0), p)
@@ -138,5 +158,37 @@ def load_scorer(detection: Any | None = None, *, use_model: bool | None = None,
     if threshold is None:
         threshold = float(getattr(detection, "threshold", DEFAULT_THRESHOLD))
     wants_model = getattr(detection, "use_model", True) if use_model is None else use_model
-    note = "not built yet: rules-only scorer" if wants_model else "turned off (rules only)"
-    return Scorer(packs, threshold=threshold, model=None, model_note=note, problems=problems)
+    if not wants_model:
+        return Scorer(packs, threshold=threshold, model=None, model_note="turned off (rules only)",
+                      problems=problems)
+    if not builtin:
+        # The combination's weights are fitted to the built-in packs' scores (jaga train):
+        # they mean nothing for other packs alone, e.g. a pack author testing their own pack.
+        return Scorer(packs, threshold=threshold, model=None, problems=problems,
+                      model_note="not used: the built-in rules are off, and the model's "
+                      "combination is tuned with them")
+    try:
+        model = get_model(getattr(detection, "model", None))
+    except ModelError as e:
+        _warn_once(f"model not loaded, scoring with the rules only: {e}")
+        return Scorer(packs, threshold=threshold, model=None,
+                      model_note=f"not loaded ({e.kind}): {e}", problems=problems)
+    combine = model.combine
+    for key, setting in (("model_weight", "model_weight"), ("rule_weight", "rule_weight"),
+                         ("bias", "combine_bias")):
+        value = getattr(detection, setting, None)
+        if value is not None:
+            combine[key] = float(value)
+    return Scorer(packs, threshold=threshold, model=model, model_note="loaded",
+                  problems=problems, combine=combine,
+                  category_thresholds=model.category_thresholds)
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """A loud warning, once per process for the same message (not once per scorer built)."""
+    if message not in _warned:
+        _warned.add(message)
+        log.warning(message)

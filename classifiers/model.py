@@ -1,0 +1,486 @@
+"""jaga's risk model: one scikit-learn Pipeline, shipped as a checked skops file.
+
+The Pipeline reads a 2-column object array `[normalized text, direction]` (`model_inputs`) and
+predicts, as a multilabel problem, P(risk) and P(category) for each of the nine categories
+(`OUTPUTS`): character n-grams (char_wb 2-5) and word uni/bi-grams TF-IDF, a one-hot direction,
+then one logistic regression per output (one-vs-rest). Logistic regression's own probabilities are
+used (it minimizes log-loss, so they are close to calibrated; training reports the validation
+Brier score), instead of CalibratedClassifierCV, which would multiply size and time by its folds;
+the combined score is in any case re-fitted on validation (classifiers/train.py).
+
+Loading is safe and checked, in this order, before any object is built (`load_model`):
+metadata present and readable -> artifact present -> its sha256 equals the metadata's (tampered or
+corrupted otherwise) -> saved by this scikit-learn minor version -> every type in the file is in
+the reviewed `ALLOWED_TYPES` -> `skops.io.load(trusted=TRUSTED_TYPES)`. Any failure is a
+`ModelError` whose `kind` says which and whose message says what to do. Never pickle or joblib.
+
+`get_model()` loads lazily, once per path; the scorer calls it and falls back to the rules.
+Prediction goes through `RiskModel.predict`, which computes exactly the Pipeline's numbers
+(tests check this) with a vectorized fast path, because scikit-learn's per-call overhead and
+Python n-gram loop alone would exceed the proxy's latency budget.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import re
+import threading
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import repeat
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classifiers.categories import CATEGORIES, DIRECTIONS
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "jaga-model"
+MODEL_FILE = f"{MODEL_NAME}.skops"
+METADATA_FILE = f"{MODEL_NAME}.json"
+METADATA_FORMAT = 1
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / MODEL_FILE
+
+# Column 0 is the risk label; then one column per category, in taxonomy order.
+OUTPUTS: tuple[str, ...] = ("risk", *CATEGORIES)
+
+# Types that skops.io.load is told to trust beyond its own defaults. skops already trusts
+# scikit-learn estimators, numpy arrays and builtins, so this model needs none: keep it empty, and
+# only add a type after reading its code (tests check this is exactly what the artifact needs).
+TRUSTED_TYPES: list[str] = []
+
+# The reviewed list of every type the shipped Pipeline is made of. It is stricter than skops'
+# defaults: a file holding any other type (even a trusted scikit-learn one) is refused.
+ALLOWED_TYPES: frozenset[str] = frozenset({
+    "builtins.dict", "builtins.list", "builtins.slice", "builtins.str", "builtins.tuple",
+    "numpy.ndarray", "numpy.float64",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.compose._column_transformer.ColumnTransformer",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.preprocessing._encoders.OneHotEncoder",
+    "sklearn.multiclass.OneVsRestClassifier",
+    "sklearn.preprocessing._label.LabelBinarizer",
+    "sklearn.linear_model._logistic.LogisticRegression",
+})
+
+
+class ModelError(Exception):
+    """The model cannot be used. `kind`: missing, metadata, corrupted, tampered, version,
+    untrusted or invalid."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+def build_pipeline(*, C: float = 10.0, seed: int = 0, max_char_features: int = 40_000,
+                   max_word_features: int = 15_000) -> Any:
+    """A fresh, unfitted Pipeline: the one definition of the model's features and classifier."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    # lowercase=False: the text is already normalized (casefolded, slang expanded).
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), lowercase=False,
+                            sublinear_tf=True, min_df=2, max_features=max_char_features)
+    words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), lowercase=False,
+                            token_pattern=r"(?u)\b\w+\b", sublinear_tf=True, min_df=2,
+                            max_features=max_word_features)
+    direction = OneHotEncoder(categories=[list(DIRECTIONS)], handle_unknown="ignore")
+    features = ColumnTransformer(
+        [("chars", chars, 0), ("words", words, 0), ("direction", direction, [1])],
+        sparse_threshold=1.0,
+    )
+    classify = OneVsRestClassifier(
+        LogisticRegression(C=C, max_iter=3000, random_state=seed))
+    return Pipeline([("features", features), ("classify", classify)])
+
+
+def model_inputs(texts: Sequence[str], directions: Sequence[str]) -> np.ndarray:
+    """The Pipeline's input: rows of [normalized text, direction]."""
+    x = np.empty((len(texts), 2), dtype=object)
+    x[:, 0] = list(texts)
+    x[:, 1] = list(directions)
+    return x
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def metadata_path(model_path: Path) -> Path:
+    return model_path.with_suffix(".json")
+
+
+def _sklearn_minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+# --- saving -------------------------------------------------------------------------------
+
+
+def dump_canonical(pipeline: Any) -> bytes:
+    """skops bytes of `pipeline`, made byte-for-byte reproducible.
+
+    skops names array members and shared objects after id() and stamps the zip with the current
+    time; all are replaced (members named by content hash, object ids numbered in order of first
+    appearance, a fixed date, sorted order), so the same training gives the same artifact hash.
+    References stay consistent, so loading is unchanged.
+    """
+    import skops.io
+
+    # Vocabulary indices are numpy ints, which skops stores as one array file each: make them
+    # plain ints (same behaviour, one JSON entry each, a far smaller file). `_stop_words_id` is
+    # an id() that scikit-learn caches for a stop-word check (we use no stop words): drop it.
+    for _, vec, _ in pipeline.named_steps["features"].transformers_:
+        if isinstance(getattr(vec, "vocabulary_", None), dict):
+            vec.vocabulary_ = {term: int(i) for term, i in vec.vocabulary_.items()}
+            vec.__dict__.pop("_stop_words_id", None)
+    raw = skops.io.dumps(pipeline)
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    schema = json.loads(members.pop("schema.json"))
+    renamed = {name: hashlib.sha256(data).hexdigest()[:24] + ".npy"
+               for name, data in members.items()}
+    ids: dict[int, int] = {}
+
+    def rename(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "numpy" and node.get("file") in renamed:
+                node["file"] = renamed[node["file"]]
+            if isinstance(node.get("__id__"), int):
+                node["__id__"] = ids.setdefault(node["__id__"], len(ids) + 1)
+            for value in node.values():
+                rename(value)
+        elif isinstance(node, list):
+            for value in node:
+                rename(value)
+
+    rename(schema)
+    out = {renamed[name]: data for name, data in members.items()}
+    out["schema.json"] = json.dumps(schema, indent=1).encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for name in sorted(out):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            z.writestr(info, out[name], compresslevel=9)
+    return buffer.getvalue()
+
+
+def save_model(pipeline: Any, metadata: dict[str, Any], out_dir: Path) -> Path:
+    """Write the artifact and its metadata (with versions and the artifact hash) to out_dir."""
+    import sklearn
+    import skops
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = dump_canonical(pipeline)
+    path = out_dir / MODEL_FILE
+    path.write_bytes(data)
+    meta = {
+        "format": METADATA_FORMAT,
+        "name": MODEL_NAME,
+        "sklearn_version": sklearn.__version__,
+        "skops_version": skops.__version__,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size_bytes": len(data),
+        **metadata,
+    }
+    metadata_path(path).write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n",
+                                   encoding="utf-8")
+    return path
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+def artifact_types(path: Path) -> set[str]:
+    """Every 'module.Class' named in a skops file's schema (what it would build)."""
+    with zipfile.ZipFile(path) as z:
+        schema = json.loads(z.read("schema.json"))
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "__class__" in node and "__module__" in node:
+                found.add(f"{node['__module__']}.{node['__class__']}")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return found
+
+
+def read_metadata(path: Path) -> dict[str, Any]:
+    meta_path = metadata_path(path)
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError("metadata", f"model metadata {meta_path} is missing: the model cannot "
+                         "be checked; run `jaga train` to rebuild both files") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ModelError("metadata", f"model metadata {meta_path} is unreadable ({e}); run "
+                         "`jaga train` to rebuild it") from None
+    required = ("format", "sha256", "sklearn_version", "corpus", "combine", "thresholds")
+    missing = [k for k in required if not isinstance(meta, dict) or k not in meta]
+    if missing:
+        raise ModelError("metadata", f"model metadata {meta_path} lacks {', '.join(missing)}; "
+                         "run `jaga train` to rebuild it")
+    if meta["format"] != METADATA_FORMAT:
+        raise ModelError("metadata", f"model metadata {meta_path} has format {meta['format']}, "
+                         f"this jaga reads {METADATA_FORMAT}; run `jaga train`")
+    corpus_hash = meta["corpus"].get("sha256") if isinstance(meta["corpus"], dict) else None
+    if not (isinstance(corpus_hash, str) and re.fullmatch(r"[0-9a-f]{64}", corpus_hash)):
+        raise ModelError("metadata", f"model metadata {meta_path} has no valid corpus hash: the "
+                         "model's training data is unknown; run `jaga train`")
+    return meta
+
+
+def load_model(path: str | Path | None = None) -> RiskModel:
+    """Check and load a model file; raise ModelError saying what is wrong and what to do."""
+    import sklearn
+    import skops.io
+
+    path = Path(path) if path else DEFAULT_MODEL_PATH
+    if not path.exists():
+        raise ModelError("missing", f"model file {path} is missing; run `jaga train` to build it "
+                         "(or set detection.model to an existing .skops file)")
+    meta = read_metadata(path)
+    try:
+        digest = file_sha256(path)
+    except OSError as e:
+        raise ModelError("corrupted", f"model file {path} is unreadable: {e}") from None
+    if digest != meta["sha256"]:
+        raise ModelError("tampered", f"model file {path} does not match its metadata (sha256 "
+                         f"{digest[:12]}..., expected {meta['sha256'][:12]}...): it was corrupted "
+                         "or changed; restore the shipped file or run `jaga train`")
+    if _sklearn_minor(meta["sklearn_version"]) != _sklearn_minor(sklearn.__version__):
+        raise ModelError("version", f"model file {path} was saved by scikit-learn "
+                         f"{meta['sklearn_version']}, this is {sklearn.__version__}; run "
+                         "`jaga train` to rebuild it for this version")
+    try:
+        types = artifact_types(path)
+        untrusted = set(skops.io.get_untrusted_types(file=path))
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, OSError, ValueError) as e:
+        raise ModelError("corrupted", f"model file {path} is not a readable skops file ({e}); "
+                         "run `jaga train`") from None
+    refused = sorted((types - ALLOWED_TYPES) | (untrusted - set(TRUSTED_TYPES)))
+    if refused:
+        raise ModelError("untrusted", f"model file {path} holds types that jaga does not trust: "
+                         f"{', '.join(refused)}; it was not loaded. Use the shipped model or "
+                         "one built by `jaga train`")
+    try:
+        pipeline = skops.io.load(path, trusted=TRUSTED_TYPES)
+    except Exception as e:  # skops raises many kinds on a damaged schema
+        raise ModelError("corrupted", f"model file {path} could not be loaded ({e}); "
+                         "run `jaga train`") from None
+    model = RiskModel(pipeline, meta, path)
+    model.check()
+    return model
+
+
+_cache: dict[Path, RiskModel | ModelError] = {}
+_cache_lock = threading.Lock()
+
+
+def get_model(path: str | Path | None = None) -> RiskModel:
+    """The model at `path`, loaded on first use and kept; a failure is remembered and re-raised
+    (so a broken model is checked once, not at every message)."""
+    key = Path(path).resolve() if path else DEFAULT_MODEL_PATH
+    with _cache_lock:
+        if key not in _cache:
+            try:
+                _cache[key] = load_model(key)
+            except ModelError as e:
+                _cache[key] = e
+        found = _cache[key]
+    if isinstance(found, ModelError):
+        raise found
+    return found
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+# --- prediction ---------------------------------------------------------------------------
+
+
+@dataclass
+class RiskModel:
+    """A loaded, checked model with its metadata."""
+
+    pipeline: Any
+    metadata: dict[str, Any]
+    path: Path
+    _fast: _FastLinear | None = field(default=None, init=False, repr=False)
+
+    name = MODEL_NAME
+
+    @property
+    def version(self) -> str:
+        return str(self.metadata["sha256"][:12])
+
+    @property
+    def threshold(self) -> float:
+        """The model-only alert threshold on P(risk), chosen on validation."""
+        return float(self.metadata["thresholds"]["model"])
+
+    @property
+    def category_thresholds(self) -> dict[str, float]:
+        return {c: float(t) for c, t in self.metadata["thresholds"]["categories"].items()}
+
+    @property
+    def combine(self) -> dict[str, float]:
+        """Tuned weights of the combined score (see combined_score)."""
+        return {k: float(v) for k, v in self.metadata["combine"].items()}
+
+    def check(self) -> None:
+        steps = getattr(self.pipeline, "named_steps", {})
+        classify = steps.get("classify")
+        n = len(getattr(classify, "estimators_", []))
+        if "features" not in steps or n != len(OUTPUTS):
+            raise ModelError("invalid", f"model file {self.path} is not a jaga model "
+                             f"(expected {len(OUTPUTS)} outputs, found {n}); run `jaga train`")
+        self._fast = _FastLinear.build(self.pipeline)
+
+    def predict(self, texts: Sequence[str], directions: Sequence[str]) -> np.ndarray:
+        """Probabilities, shape (len(texts), len(OUTPUTS)), for normalized texts."""
+        if not len(texts):
+            return np.zeros((0, len(OUTPUTS)))
+        if self._fast is not None:
+            return self._fast.predict(texts, directions)
+        return self.predict_reference(texts, directions)
+
+    def predict_reference(self, texts: Sequence[str], directions: Sequence[str]) -> np.ndarray:
+        """The Pipeline's own predict_proba (slow per call; the fast path must equal it)."""
+        return np.asarray(self.pipeline.predict_proba(model_inputs(texts, directions)))
+
+
+def combined_score(rule_score: float, model_probability: float, *, model_weight: float,
+                   rule_weight: float, bias: float) -> float:
+    """Combined risk score: sigmoid(model_weight * logit(m) + rule_weight * r + bias).
+
+    A logistic combination fitted on validation (classifiers/train.py), with the bias shifted so
+    that the validation-chosen alert point falls at 0.5 (detection.threshold's default).
+    """
+    m = min(max(model_probability, 1e-6), 1 - 1e-6)
+    z = model_weight * float(np.log(m / (1 - m))) + rule_weight * rule_score + bias
+    return float(1.0 / (1.0 + np.exp(-z)))
+
+
+class _FastLinear:
+    """P(output) = sigmoid(x @ W.T + b), with x built as the Pipeline's vectorizers build it.
+
+    N-grams come from regular expressions (C loops) instead of Python slicing, and the whole
+    batch is weighted, normalized and multiplied with numpy in one go.
+    """
+
+    def __init__(self, blocks: list[tuple[Any, re.Pattern[str], int]], direction: tuple[list[str], int],
+                 weights: np.ndarray, bias: np.ndarray):
+        self.blocks = blocks  # (vectorizer, its token pattern, its first column)
+        self.direction_categories, self.direction_offset = direction
+        self.weights = weights  # (n_features, n_outputs)
+        self.bias = bias
+        self.char_patterns: dict[int, re.Pattern[str]] = {}
+
+    @classmethod
+    def build(cls, pipeline: Any) -> _FastLinear | None:
+        """The fast path for this pipeline, or None where it would not be exact."""
+        try:
+            features = pipeline.named_steps["features"]
+            estimators = pipeline.named_steps["classify"].estimators_
+            coefs = [e.coef_.ravel() for e in estimators]
+            bias = np.array([float(e.intercept_[0]) for e in estimators])
+            slices = features.output_indices_
+            blocks = []
+            for name in ("chars", "words"):
+                vec = features.named_transformers_[name]
+                exact = (vec.analyzer in ("char_wb", "word") and not vec.lowercase
+                         and vec.preprocessor is None and vec.tokenizer is None
+                         and vec.stop_words is None and vec.strip_accents is None
+                         and vec.norm == "l2" and vec.use_idf and vec.sublinear_tf
+                         and not vec.binary
+                         and (vec.analyzer == "word" or vec.ngram_range[0] >= 2))
+                if not exact:
+                    return None
+                blocks.append((vec, re.compile(vec.token_pattern), slices[name].start))
+            onehot = features.named_transformers_["direction"]
+            direction = ([str(c) for c in onehot.categories_[0]], slices["direction"].start)
+        except (AttributeError, KeyError, IndexError):
+            return None  # e.g. a category with no examples: a constant predictor
+        return cls(blocks, direction, np.vstack(coefs).T.copy(), bias)
+
+    def _char_pattern(self, n: int) -> re.Pattern[str]:
+        # In " w1  w2 " (each word padded by a space), the n-grams of char_wb are exactly the
+        # length-n windows whose inner characters hold no space (and, for n == 2, not "  ").
+        if n not in self.char_patterns:
+            expr = r"(?=([^ ].|.[^ ]))" if n == 2 else rf"(?=(.[^ ]{{{n - 2}}}.))"
+            self.char_patterns[n] = re.compile(expr, re.DOTALL)
+        return self.char_patterns[n]
+
+    def _grams(self, vec: Any, token_pattern: re.Pattern[str], text: str) -> list[str]:
+        lo, hi = vec.ngram_range
+        if vec.analyzer == "char_wb":
+            padded = " " + "  ".join(text.split()) + " "
+            grams: list[str] = []
+            for n in range(lo, hi + 1):
+                grams += self._char_pattern(n).findall(padded)
+            return grams
+        tokens = token_pattern.findall(text)
+        grams = tokens if lo == 1 else []
+        for n in range(max(lo, 2), hi + 1):
+            grams += [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+        return grams
+
+    def predict(self, texts: Sequence[str], directions: Sequence[str]) -> np.ndarray:
+        from scipy.sparse import csr_matrix
+
+        n_docs = len(texts)
+        logits = np.tile(self.bias, (n_docs, 1))
+        doc_index = np.arange(n_docs)
+        for vec, token_pattern, offset in self.blocks:
+            get, n_features = vec.vocabulary_.get, len(vec.idf_)
+            ids: list[int] = []
+            lengths: list[int] = []
+            for text in texts:
+                grams = self._grams(vec, token_pattern, text)
+                ids += map(get, grams, repeat(-1))
+                lengths.append(len(grams))
+            cols = np.array(ids, dtype=np.int64)
+            keep = cols >= 0
+            rows = np.repeat(doc_index, lengths)[keep]
+            indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n_docs))))
+            x = csr_matrix((np.ones(len(rows)), cols[keep], indptr), shape=(n_docs, n_features))
+            x.sum_duplicates()  # data becomes each n-gram's count in its document
+            x.data = (1.0 + np.log(x.data)) * vec.idf_[x.indices]
+            row_of = np.repeat(doc_index, np.diff(x.indptr))
+            norms = np.sqrt(np.bincount(row_of, weights=x.data * x.data, minlength=n_docs))
+            x.data /= norms[row_of]
+            logits += x @ self.weights[offset:offset + n_features]
+        index = {d: i for i, d in enumerate(self.direction_categories)}
+        for i, d in enumerate(directions):
+            j = index.get(d)
+            if j is not None:
+                logits[i] += self.weights[self.direction_offset + j]
+        return 1.0 / (1.0 + np.exp(-logits))
+

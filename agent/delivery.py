@@ -124,7 +124,7 @@ def load_targets(config: Config, extra_urls: list[str] | tuple[str, ...] = (),
     for url in extra_urls:
         entries.append(("--notify", NotifyTarget(url=url)))
     for source, entry in entries:
-        service = apprise.Apprise.instantiate(entry.url)
+        service = _instantiate_quietly(entry.url)
         if service is None:
             out.problems.append(f"{source}: {mask_unparsed(entry.url)} is not an Apprise URL that "
                                 "this Apprise can use (unknown scheme or bad form); it is skipped")
@@ -154,6 +154,18 @@ def load_targets(config: Config, extra_urls: list[str] | tuple[str, ...] = (),
     return out
 
 
+def _instantiate_quietly(url: str) -> apprise.plugins.NotifyBase | None:
+    """Apprise's instance of `url`, or None. Apprise logs a URL it cannot parse partly unmasked,
+    so its logger is muted meanwhile; jaga reports the problem itself, masked."""
+    apprise_log = logging.getLogger("apprise")
+    was = apprise_log.disabled
+    apprise_log.disabled = True
+    try:
+        return apprise.Apprise.instantiate(url)
+    finally:
+        apprise_log.disabled = was
+
+
 def _from_apprise_config(path: Path, known_children: set[str], problems: list[str]) -> list[Target]:
     source = str(path)
     if not path.is_file():
@@ -163,11 +175,15 @@ def _from_apprise_config(path: Path, known_children: set[str], problems: list[st
     if not ac.add(str(path)):
         problems.append(f"{source}: Apprise could not read this config file")
         return []
+    apprise_log = logging.getLogger("apprise")
+    was, apprise_log.disabled = apprise_log.disabled, True  # see _instantiate_quietly
     try:
         services = ac.services()
     except Exception as e:  # Apprise raises on some malformed files instead of returning nothing
         problems.append(f"{source}: Apprise could not read this config file: {e}")
         return []
+    finally:
+        apprise_log.disabled = was
     if not services:
         problems.append(f"{source}: no usable notification URL in this Apprise config file "
                         "(malformed YAML/TEXT or unknown schemes)")

@@ -304,7 +304,7 @@ class AlertService:
             return 0
         if now - self._last_purge > PURGE_EVERY:
             self._last_purge = now
-            store.purge(timedelta(days=self.config.storage.retention_days))
+            store.purge(timedelta(days=self.config.storage.retention_days), stored_too=True)
         self._queue_daily_digest(store, now)
         with self._send_lock:
             return self._deliver(store, store.due(self.targets.keys, now), now)

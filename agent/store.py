@@ -362,11 +362,16 @@ class Store:
                     found.append(alert_id)
         return found
 
-    def purge(self, older_than: timedelta) -> int:
-        """Delete alerts (and their outbox rows) older than `older_than`; return how many."""
+    def purge(self, older_than: timedelta, *, stored_too: bool = False) -> int:
+        """Delete alerts (and their outbox rows) older than `older_than`; return how many.
+
+        `stored_too` (the automatic retention) also requires that jaga stored the alert that
+        long ago, so alerts found today in an old exported chat are kept, and sent, first.
+        """
         cutoff = iso(utcnow() - older_than)
+        sql = "DELETE FROM alerts WHERE ts < ?" + (" AND created < ?" if stored_too else "")
         with self.transaction() as c:
-            n = c.execute("DELETE FROM alerts WHERE ts < ?", (cutoff,)).rowcount
+            n = c.execute(sql, (cutoff, cutoff) if stored_too else (cutoff,)).rowcount
             # Digest rows have no alert to cascade from: drop old sent ones too.
             c.execute("DELETE FROM outbox WHERE alert_id IS NULL AND status = 'sent' AND created < ?",
                       (time.time() - older_than.total_seconds(),))

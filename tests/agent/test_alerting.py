@@ -325,3 +325,11 @@ def row_for(store: Store, url: str):
 
     (target,) = load_targets(Config(notify=NotifySection(urls=[url])))
     return NewOutboxRow(target.key, target.label)
+
+
+def test_alerts_from_an_old_chat_are_delivered_not_purged(services):
+    with JsonReceiver() as receiver:
+        svc = services(config(receiver.url))
+        svc.record(make_alert(ts=NOON - timedelta(days=45)))
+        assert svc.flush(20)
+    assert len(receiver.received) == 1

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from agent.store import DB_NAME, MIGRATIONS, NewOutboxRow, Store
+from agent.store import DB_NAME, MIGRATIONS, NewOutboxRow, Store, iso
 from tests.alert_samples import OFFER_TEXT, make_alert
 
 
@@ -192,3 +192,12 @@ def test_devices_and_passthrough_hosts_are_remembered(store):
     assert (device["child"], device["label"]) == ("Rina", "Rina's phone")
     (host,) = store.passthrough_hosts()
     assert (host["host"], host["count"], host["reason"]) == ("bank.example.com", 2, "certificate pinned")
+
+
+def test_automatic_retention_keeps_old_alerts_stored_recently(store):
+    # An alert found today in a chat exported 40 days ago is kept (and sent) first.
+    alert_id = store.add_alert(make_alert(ts=NOW - timedelta(days=40)), [NewOutboxRow("k", "x")])
+    assert store.purge(timedelta(days=30), stored_too=True) == 0
+    assert store.get_alert(alert_id) is not None
+    store.query("UPDATE alerts SET created = ?", (iso(NOW - timedelta(days=31)),))
+    assert store.purge(timedelta(days=30), stored_too=True) == 1

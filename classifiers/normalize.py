@@ -21,7 +21,8 @@ What the normalizer does, in this order:
 3. Digit groups: "50.000" and "1,500,000" lose their thousands separators ("50000"); every other
    "." and "," becomes a separator.
 4. Spaced or dotted letters are joined: a run of 3+ single letters/digits ("p u l s a",
-   "p.u.l.s.a", "p-u-l-5-a") becomes one word when at least 2 and more than half are letters.
+   "p.u.l.s.a", "p-u-l-5-a") becomes one word when at least 2 and more than half are letters,
+   unless every one of them is a one-letter slang word ("u r u" stays "you are you").
 5. A letter repeated 3+ times is squeezed to one ("pulsaaaa" -> "pulsa", "yukkk" -> "yuk");
    doubles ("maaf", "saat") stay. Digits are never squeezed.
 6. Each word (split on separators) is read once (cached):
@@ -97,7 +98,12 @@ def _punct_repl(m: re.Match[str]) -> str:
 def _singles_repl(m: re.Match[str]) -> str:
     compact = m.group().replace(" ", "")
     letters = sum(map(str.isalpha, compact))
-    return compact if letters >= 2 and 2 * letters > len(compact) else m.group()
+    if letters < 2 or 2 * letters <= len(compact):
+        return m.group()
+    slang = _tables().slang
+    if all(c in slang for c in compact):  # "u r u" is three words (you are you), not "uru"
+        return m.group()
+    return compact
 
 
 def _squeeze_repl(m: re.Match[str]) -> str:
@@ -377,8 +383,9 @@ def _tracked(text: str) -> tuple[str, list[int], list[int]]:
                 continue
             if out:  # the separator spans the gap between the words it separates
                 out.append(" ")
-                ost.append(oen[-1])
-                oen.append(st[base + a])
+                gap = (oen[-1], st[base + a])
+                ost.append(min(gap))
+                oen.append(max(gap))
             out.append(text_)
             if exact and len(text_) == b - a:
                 ost += st[base + a : base + b]

@@ -74,6 +74,18 @@ DEFAULT_CATEGORY_WEIGHTS: dict[str, float] = {
     "flattery": 0.2,
 }
 
+# Pairs of stages that together say more than apart (../shared/spec/taxonomy.md: "an offer with
+# secrecy, or a meetup with secrecy, is a strong signal").
+DEFAULT_STAGE_PAIRS: dict[tuple[str, str], float] = {
+    ("offers", "exclusivity_secrecy"): 0.3,
+    ("meeting", "exclusivity_secrecy"): 0.3,
+    ("offers", "meeting"): 0.2,
+    ("risk_assessment", "meeting"): 0.2,
+    ("risk_assessment", "exclusivity_secrecy"): 0.2,
+    ("sexual", "offers"): 0.3,
+    ("sexual", "meeting"): 0.3,
+}
+
 # Per-child thresholds, like e2guardian's naughtiness limits (50 for young children, 100 for older
 # children, 160 for young adults): the same evidence alerts sooner for a younger child.
 SENSITIVITY_FACTORS: dict[str, float] = {"high": 0.75, "normal": 1.0, "low": 1.3}
@@ -123,6 +135,8 @@ class TrackerSettings:
     stage_bonus: float = 0.15  # added evidence for each grooming stage beyond the first
     stage_min_strength: float = 0.3  # a category counts towards a stage from this strength
     single_message_factor: float = 0.85  # a lone message's score, as conversation risk
+    stage_pairs: dict[tuple[str, str], float] = field(default_factory=lambda: dict(DEFAULT_STAGE_PAIRS))
+    model_only_factor: float = 0.6  # weight of a category that only the model (no rule) saw
     min_signal: float = 0.15  # category scores below this are noise and are ignored
     child_sensitivity: dict[str, str] = field(default_factory=dict)  # child name -> high|normal|low
     default_sensitivity: str = "normal"
@@ -208,6 +222,11 @@ class ConversationTracker:
         conv = self._conversations.get(conversation)
         return self._risk(conv)[0] if conv else 0.0
 
+    def stages(self, conversation: str) -> tuple[str, ...]:
+        """The grooming stages seen so far in a conversation, in the usual order."""
+        conv = self._conversations.get(conversation)
+        return tuple(s for s in STAGES if conv and s in conv.stages_seen)
+
     def observe(self, msg: ChatMessage, verdict: Verdict) -> Alert | None:
         """Take an already scored message into its conversation."""
         settings = self.settings
@@ -217,19 +236,25 @@ class ConversationTracker:
         self._decay(conv, msg.ts)
 
         signal_categories = []
+        ruled = _rule_categories(verdict)
         for category, score in _category_scores(verdict).items():
             # A message the scorer calls benign overall (negative context such as a parent
             # paying school fees) cannot lend a category more strength than its own score.
             # A category at the scorer's flagging threshold counts at full strength.
             strength = min(1.0, min(score, max(verdict.score, 0.0)) / self._unit)
+            if category not in ruled:
+                # Only the model saw it: on short chat lines a model's guess is noisier than a
+                # rule that can show its words, so it counts for less.
+                strength *= settings.model_only_factor
             if score < settings.min_signal or strength <= 0 or category not in STAGE_OF_CATEGORY:
                 continue
             signal_categories.append(category)
             current = conv.signals.get(category)
             if current is None or strength >= current.strength:
                 conv.signals[category] = _Signal(strength, index)
-        if verdict.score >= conv.peak:
-            conv.peak, conv.peak_index = verdict.score, index
+        peak = verdict.score if ruled else verdict.score * settings.model_only_factor
+        if peak >= conv.peak:
+            conv.peak, conv.peak_index = peak, index
 
         stored = _stored_message(msg, index, verdict, tuple(signal_categories), settings.max_stored_chars)
         if signal_categories:
@@ -285,13 +310,19 @@ class ConversationTracker:
         settings = self.settings
         weights = settings.category_weights
         remaining = 1.0  # probability-like: nothing so far says "risk"
-        stages = set()
+        stage_strength: dict[str, float] = {}
         for category, signal in conv.signals.items():
             remaining *= 1.0 - weights.get(category, 0.3) * signal.strength
-            if signal.strength >= settings.stage_min_strength:
-                stages.add(STAGE_OF_CATEGORY[category])
+            stage = STAGE_OF_CATEGORY[category]
+            stage_strength[stage] = max(stage_strength.get(stage, 0.0), signal.strength)
+        stages = {s for s, v in stage_strength.items() if v >= settings.stage_min_strength}
         if len(stages) > 1:
             remaining *= (1.0 - settings.stage_bonus) ** (len(stages) - 1)
+        # The combinations the taxonomy calls strong (an offer with secrecy, a meeting with
+        # secrecy, ...) weigh more than the sum of their parts.
+        for (a, b), bonus in settings.stage_pairs.items():
+            if a in stages and b in stages:
+                remaining *= 1.0 - bonus * min(stage_strength[a], stage_strength[b])
         combined = 1.0 - remaining
         single = settings.single_message_factor * conv.peak
         ordered = [s for s in STAGES if s in stages]
@@ -371,6 +402,15 @@ def _category_scores(verdict: Verdict) -> Mapping[str, float]:
     return {c: verdict.score for c in verdict.categories}
 
 
+def _rule_categories(verdict: Verdict) -> set[str]:
+    """Categories that a rule with a positive weight found in the message."""
+    found: set[str] = set()
+    for ev in verdict.evidence:
+        if ev.source == "rule" and (ev.weight is None or ev.weight > 0):
+            found.update(ev.categories)
+    return found
+
+
 def _stored_message(
     msg: ChatMessage, index: int, verdict: Verdict, categories: tuple[str, ...], cap: int
 ) -> AlertMessage:
@@ -402,6 +442,8 @@ def describe_settings(settings: TrackerSettings) -> dict[str, Any]:
         "half_life_hours": settings.half_life_hours,
         "half_life_messages": settings.half_life_messages,
         "stage_bonus": settings.stage_bonus,
+        "stage_pairs": {f"{a}+{b}": v for (a, b), v in settings.stage_pairs.items()},
         "single_message_factor": settings.single_message_factor,
+        "model_only_factor": settings.model_only_factor,
         "category_weights": dict(settings.category_weights),
     }

@@ -200,7 +200,7 @@ def snippet(text: str, spans: Iterable[Iterable[int]], words: int = SNIPPET_WORD
     pieces.sort()
     merged: list[list[int]] = []
     for start, end in pieces:
-        if merged and start <= merged[-1][1]:
+        if merged and not text[merged[-1][1]:start].strip():  # touching or overlapping
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])

@@ -68,6 +68,24 @@ def average_precision(y_true: np.ndarray, scores: np.ndarray,
     return float(average_precision_score(y, scores, sample_weight=weights))
 
 
+def weighted_average_precision(y_true: np.ndarray, scores: np.ndarray, weights: np.ndarray
+                               ) -> np.ndarray:
+    """Average precision for each row of `weights` (row weights, e.g. bootstrap counts), all at
+    once; the same step-wise definition as scikit-learn's (tied scores are one step)."""
+    y = np.asarray(y_true, bool)
+    order = np.argsort(-np.asarray(scores, float), kind="stable")
+    s_sorted = np.asarray(scores, float)[order]
+    last = np.flatnonzero(np.r_[s_sorted[1:] != s_sorted[:-1], True])
+    w = np.atleast_2d(weights)[:, order].astype(float)
+    tp = np.cumsum(w * y[order], axis=1)[:, last]
+    fp = np.cumsum(w * ~y[order], axis=1)[:, last]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.nan_to_num(tp / (tp + fp))
+        recall = tp / tp[:, -1:]
+    steps = np.diff(np.concatenate([np.zeros((len(w), 1)), recall], axis=1), axis=1)
+    return np.where(tp[:, -1] > 0, np.nansum(steps * precision, axis=1), np.nan)
+
+
 def bootstrap_intervals(y_true: np.ndarray, flagged: np.ndarray, scores: np.ndarray | None = None,
                         *, n_boot: int = DEFAULT_BOOTSTRAP, seed: int = 0, level: float = 0.95
                         ) -> dict[str, list[float]]:
@@ -79,19 +97,16 @@ def bootstrap_intervals(y_true: np.ndarray, flagged: np.ndarray, scores: np.ndar
         return {}
     rng = np.random.default_rng(seed)
     columns = np.stack([y & f, ~y & f, y & ~f, ~y & ~f]).T.astype(np.int64)  # tp fp fn tn
-    counts = []
-    weights_all = []
+    counts, aps = [], []
     for start in range(0, n_boot, 200):
         w = rng.multinomial(n, np.full(n, 1.0 / n), size=min(200, n_boot - start))
         counts.append(w @ columns)
         if scores is not None:
-            weights_all.append(w)
+            aps.append(weighted_average_precision(y, np.asarray(scores, float), w))
     c = np.concatenate(counts)
     samples = _from_counts(c[:, 0], c[:, 1], c[:, 2], c[:, 3])
     if scores is not None:
-        s = np.asarray(scores, float)
-        samples["pr_auc"] = np.array([average_precision(y, s, w)
-                                      for w in np.concatenate(weights_all)])
+        samples["pr_auc"] = np.concatenate(aps)
     tail = (1 - level) / 2 * 100
     out = {}
     for name, values in samples.items():

@@ -146,7 +146,8 @@ def dump_canonical(pipeline: Any) -> bytes:
     # Vocabulary indices are numpy ints, which skops stores as one array file each: make them
     # plain ints (same behaviour, one JSON entry each, a far smaller file). `_stop_words_id` is
     # an id() that scikit-learn caches for a stop-word check (we use no stop words): drop it.
-    for _, vec, _ in pipeline.named_steps["features"].transformers_:
+    features = getattr(pipeline, "named_steps", {}).get("features")
+    for _, vec, _ in getattr(features, "transformers_", []):
         if isinstance(getattr(vec, "vocabulary_", None), dict):
             vec.vocabulary_ = {term: int(i) for term, i in vec.vocabulary_.items()}
             vec.__dict__.pop("_stop_words_id", None)

@@ -91,6 +91,10 @@ def _files(paths: list[str]) -> list[Path]:
     return files
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _where(file: str) -> str:
     """A pack path as short as it can be: relative to the current folder when inside it."""
     try:
@@ -135,8 +139,8 @@ def run_lint(args: argparse.Namespace) -> int:
         if args.errors_only and problem.severity != "error":
             continue
         console.print(_problem_text(problem))
-    summary = (f"{report.errors} errors, {report.warnings} warnings in {report.files} "
-               f"pack{'s' if report.files != 1 else ''} ({report.rules} rules)")
+    summary = (f"{_plural(report.errors, 'error')}, {_plural(report.warnings, 'warning')} in "
+               f"{_plural(report.files, 'pack')} ({_plural(report.rules, 'rule')})")
     failed = report.errors > 0 or (args.strict and report.warnings > 0)
     console.print(summary, style="bold red" if failed else "bold green")
     return 1 if failed else 0

@@ -261,7 +261,7 @@ def tables(parts: dict[str, list[Message]]) -> str:
     """The count tables of DATA_CARD.md, computed from the splits written."""
     out = []
     rows = []
-    for s in SPLITS + ("all",):
+    for s in (*SPLITS, "all"):
         ms = [m for p in SPLITS for m in parts[p]] if s == "all" else parts[s]
         pos = sum(m.label for m in ms)
         neg = len(ms) - pos
@@ -278,12 +278,12 @@ def tables(parts: dict[str, list[Message]]) -> str:
             ms = [m for m in parts[s] if m.lang == lang]
             row += [sum(m.label for m in ms), sum(1 - m.label for m in ms)]
         rows.append(row)
-    out.append(_table(rows, ["language"] + [f"{s} {lab}" for s in SPLITS for lab in ("1", "0")]))
+    out.append(_table(rows, ["language", *(f"{s} {lab}" for s in SPLITS for lab in ("1", "0"))]))
     rows = []
     for cat in CATEGORIES:
         row = [cat] + [sum(cat in m.categories for m in parts[s]) for s in SPLITS]
         only = sum(m.categories == [cat] for s in SPLITS for m in parts[s])
-        rows.append(row + [only])
+        rows.append([*row, only])
     out.append(_table(rows, ["category", *SPLITS, "alone (all splits)"]))
     combos = Counter(len(m.categories) for s in SPLITS for m in parts[s] if m.label)
     out.append("Positives by number of categories: " + ", ".join(

@@ -230,24 +230,53 @@ def clusters(messages: list[Message]) -> dict[str, str]:
     return {g: find(g) for g in parent}
 
 
+def _features(ms: list[Message]) -> Counter[tuple]:
+    """What a cluster adds to a split: messages per label, per label x language, per category,
+    hard negatives and sent messages; the splitter keeps each near its target share."""
+    f: Counter[tuple] = Counter()
+    for m in ms:
+        f["n",] += 1
+        f["label", m.label] += 1
+        f["label-lang", m.label, m.lang] += 1
+        f["hard", m.hard_negative] += 1
+        f["dir", m.label, m.direction] += 1
+        for c in m.categories:
+            f["cat", c] += 1
+    return f
+
+
 def split(messages: list[Message]) -> dict[str, list[Message]]:
-    """Assign whole clusters to splits, stratified by the cluster's majority label."""
+    """Assign whole clusters to splits, keeping labels, languages and categories proportional.
+
+    Greedy and deterministic: clusters go largest first (ties in seeded hash order), each to the
+    split where it most reduces the squared relative shortfall against the 70/15/15 targets.
+    """
     root = clusters(messages)
     members: dict[str, list[Message]] = defaultdict(list)
     for m in messages:
         members[root[m.group]].append(m)
-    order = sorted(members, key=lambda c: hashlib.sha256(f"{SEED}:{c}".encode()).hexdigest())
+    feats = {c: _features(ms) for c, ms in members.items()}
+    totals: Counter[tuple] = Counter()
+    for f in feats.values():
+        totals.update(f)
+    order = sorted(members, key=lambda c: (-len(members[c]),
+                                           hashlib.sha256(f"{SEED}:{c}".encode()).hexdigest()))
     out: dict[str, list[Message]] = {s: [] for s in SPLITS}
-    filled: dict[tuple[str, int], int] = Counter()
-    totals: Counter[int] = Counter()
+    filled: dict[str, Counter[tuple]] = {s: Counter() for s in SPLITS}
+
+    def gain(s: str, f: Counter[tuple]) -> float:
+        total = 0.0
+        for key, n in f.items():
+            target = TARGET[s] * totals[key]
+            before = filled[s][key] - target
+            after = before + n
+            total += (after * after - before * before) / totals[key]
+        return total
+
     for c in order:
-        totals[round(sum(m.label for m in members[c]) / len(members[c]))] += len(members[c])
-    for c in order:
-        stratum = round(sum(m.label for m in members[c]) / len(members[c]))
-        # the split furthest below its target share of this stratum takes the cluster
-        best = min(SPLITS, key=lambda s: (filled[s, stratum] / totals[stratum]) / TARGET[s])
+        best = min(SPLITS, key=lambda s: gain(s, feats[c]))
         out[best] += members[c]
-        filled[best, stratum] += len(members[c])
+        filled[best].update(feats[c])
     return out
 
 

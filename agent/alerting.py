@@ -115,7 +115,7 @@ class AlertService:
         self._store_error: str | None = None
         self._unsaved: deque[_Unsaved] = deque(maxlen=MAX_UNSAVED)
         self._lock = threading.Lock()  # guards _unsaved and _store opening
-        self._send_lock = threading.Lock()  # one sender at a time: worker or flush
+        self._send_lock = threading.Lock()  # one tick at a time: worker or flush
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -297,16 +297,18 @@ class AlertService:
 
     def tick(self) -> int:
         """One round of the worker's work; the number of messages sent."""
-        now = self.clock()
-        self._save_unsaved(now)
-        store = self._open_store()
-        if store is None:
-            return 0
-        if now - self._last_purge > PURGE_EVERY:
-            self._last_purge = now
-            store.purge(timedelta(days=self.config.storage.retention_days), stored_too=True)
-        self._queue_daily_digest(store, now)
+        # One round at a time: the worker and flush() in another thread must not both store an
+        # in-memory alert, queue a daily digest or send a row.
         with self._send_lock:
+            now = self.clock()
+            self._save_unsaved(now)
+            store = self._open_store()
+            if store is None:
+                return 0
+            if now - self._last_purge > PURGE_EVERY:
+                self._last_purge = now
+                store.purge(timedelta(days=self.config.storage.retention_days), stored_too=True)
+            self._queue_daily_digest(store, now)
             return self._deliver(store, store.due(self.targets.keys, now), now)
 
     def flush(self, timeout: float = 30.0) -> bool:
@@ -440,8 +442,7 @@ class AlertService:
                 item.next_send = now + self.retry.delay(item.attempts)
 
     def _send_one(self, target: Target, message: alert_text.Rendered) -> bool:
-        with self._send_lock:
-            result = send(target, message, self.retry.send_timeout)
+        result = send(target, message, self.retry.send_timeout)
         if not result.ok:
             log.warning("notify %s failed (alert kept in memory): %s", target.label, result.error)
         return result.ok

@@ -14,6 +14,7 @@ import re
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from agent.errors import UsageError
 
@@ -23,7 +24,7 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 def _common(p: argparse.ArgumentParser, nested: bool) -> None:
     # On the verbs the defaults are SUPPRESS, so `jaga alerts --json show 3` keeps --json.
-    d = {"default": argparse.SUPPRESS} if nested else {}
+    d: dict[str, Any] = {"default": argparse.SUPPRESS} if nested else {}
     p.add_argument("--data-dir", metavar="DIR", help="data directory holding jaga.db (default: the "
                    "configuration's storage.data_dir, else $JAGA_DATA_DIR, else ~/.local/share/jaga)",
                    **d)
@@ -34,7 +35,7 @@ def _common(p: argparse.ArgumentParser, nested: bool) -> None:
 
 
 def _filters(p: argparse.ArgumentParser, nested: bool) -> None:
-    d = {"default": argparse.SUPPRESS} if nested else {}
+    d: dict[str, Any] = {"default": argparse.SUPPRESS} if nested else {}
     p.add_argument("--since", metavar="WHEN", help="only alerts since WHEN: 30m, 2h, 3d, 1w ago, "
                    "or an ISO date/time such as 2026-05-14 or 2026-05-14T10:00", **d)
     p.add_argument("--child", metavar="NAME", help="only this child's alerts", **d)

@@ -333,3 +333,14 @@ def test_alerts_from_an_old_chat_are_delivered_not_purged(services):
         svc.record(make_alert(ts=NOON - timedelta(days=45)))
         assert svc.flush(20)
     assert len(receiver.received) == 1
+
+
+def test_the_worker_and_flush_together_send_each_alert_once(services):
+    with JsonReceiver() as receiver:
+        svc = services(config(receiver.url))
+        svc.start()
+        for i in range(5):
+            svc.record(make_alert(conversation=f"c{i}"))
+        assert svc.flush(20)
+        svc.stop()
+    assert len(footers(receiver)) == 5 and len(set(footers(receiver))) == 5

@@ -73,12 +73,11 @@ _LEET_ALTERNATIVES: Final = {"1": "l", "6": "b", "9": "q"}
 _MAX_CACHED_WORD: Final = 40
 _MAX_CACHE: Final = 100_000
 
-_PUNCT = re.compile(r"(?<=[0-9])([.,])(?=[0-9]{3}(?![0-9]))|[.,]")
+# A thousands separator: "50.000", "1,500,000" (the digit before it is kept by the replacement).
+_GROUP_SEPARATOR = re.compile(r"([0-9])[.,](?=[0-9]{3}(?![0-9]))")
 _SINGLES = re.compile(r"(?<![^ ])(?:[^\W_]|[@$])(?: +(?:[^\W_]|[@$])){2,}(?![^ ])")
 _SQUEEZE = re.compile(r"([^\W\d_])\1\1+")
 _WORD_SPLIT = re.compile(r"[^ ]+")
-_DIGIT = re.compile(r"[0-9]")
-_DOTS_TO_SPACE: Final = str.maketrans(".,", "  ")
 _AMOUNT = re.compile(
     r"(?:rp|idr|usd)?[0-9]+(?:rb|ribu|rebu|rbu|k|jt|juta|m|an|x|th|thn|tahun|jam|j|menit|mnt"
     r"|hari|hr|minggu|mgg|bulan|bln|am|pm|gb|mb|kb|tb|km|cm|kg|gr|g|st|nd|rd|s)?")
@@ -91,8 +90,8 @@ _ADDRESS_AT = re.compile(r"[^\W\d_]{3}@[^\W\d_]{3}")
 Piece = tuple[str, int, int, bool]
 
 
-def _punct_repl(m: re.Match[str]) -> str:
-    return "" if m.group(1) else " "
+def _group_repl(m: re.Match[str]) -> str:
+    return m.group(1)
 
 
 def _singles_repl(m: re.Match[str]) -> str:
@@ -130,7 +129,8 @@ class _Tables:
                 ascii_map[cp] = ord(value)
         self.ascii_map = bytes(ascii_map)
         self.ascii_delete = bytes(deleted)
-        self.words: dict[str, str] = {}
+        self.words: dict[str, str] = {}  # word as split -> its reading (the fast path)
+        self.pieces: dict[str, tuple[Piece, ...]] = {}  # the same with spans (the tracked path)
 
     def fold_char(self, ch: str) -> str | None:
         """What one original character becomes: letters/digits, " " (separator) or None (gone)."""
@@ -271,6 +271,19 @@ def _read_word(t: _Tables, tok: str) -> list[Piece]:
     return [(core, a, b, True)]
 
 
+def _word_pieces(t: _Tables, tok: str) -> tuple[Piece, ...]:
+    """`_read_word`, cached, with `one_to_one` only where the lengths allow it."""
+    pieces = t.pieces.get(tok)
+    if pieces is None:
+        pieces = tuple((text, a, b, exact and len(text) == b - a)
+                       for text, a, b, exact in _read_word(t, tok))
+        if len(tok) <= _MAX_CACHED_WORD:
+            if len(t.pieces) >= _MAX_CACHE:
+                t.pieces.clear()
+            t.pieces[tok] = pieces
+    return pieces
+
+
 def _word_text(t: _Tables, tok: str) -> str:
     text = " ".join(p[0] for p in _read_word(t, tok) if p[0])
     if len(tok) <= _MAX_CACHED_WORD:
@@ -300,7 +313,7 @@ def normalize_text(text: str | bytes) -> str:
     # Each step below is skipped when it cannot change anything: a full regex pass costs about
     # as much as everything else together. Squeezing happens per word (cached) in _read_word.
     if "." in s or "," in s:
-        s = _PUNCT.sub(_punct_repl, s) if _DIGIT.search(s) else s.translate(_DOTS_TO_SPACE)
+        s = _GROUP_SEPARATOR.sub(r"\1", s).replace(".", " ").replace(",", " ")
     toks = s.split()
     if not toks:
         return ""
@@ -356,44 +369,60 @@ def _tracked_sub(pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str],
     return "".join(out), nst, nen
 
 
+def _char_spans(t: _Tables, scan: str) -> tuple[str, list[int]]:
+    """Step 2 with, for each resulting character, the index of the character it came from."""
+    if scan.isascii():  # ASCII characters map to one character or to nothing
+        s = scan.encode("ascii").translate(t.ascii_map, t.ascii_delete).decode("ascii")
+        if len(s) == len(scan):
+            return s, list(range(len(scan)))
+        gone = t.ascii_delete
+        return s, [i for i, c in enumerate(scan.encode("ascii")) if c not in gone]
+    folded = list(map(t.chars.__getitem__, map(ord, scan)))
+    st: list[int] = []
+    for i, f in enumerate(folded):
+        if f:
+            if len(f) == 1:
+                st.append(i)
+            else:
+                st += [i] * len(f)
+    return "".join(filter(None, folded)), st
+
+
 def _tracked(text: str) -> tuple[str, list[int], list[int]]:
     """The normalized text with, for each character, the span of `text` it was made from."""
     t = _tables()
-    chars: list[str] = []
-    st: list[int] = []
-    en: list[int] = []
-    for i, ch in enumerate(text[:MAX_SCAN_CHARS]):
-        folded = t.chars[ord(ch)]
-        if folded:
-            chars.append(folded)
-            st += [i] * len(folded)
-            en += [i + 1] * len(folded)
-    s = "".join(chars)
+    s, st = _char_spans(t, text[:MAX_SCAN_CHARS])
+    en = [i + 1 for i in st]
     if "." in s or "," in s:
-        s, st, en = _tracked_sub(_PUNCT, _punct_repl, s, st, en, whole_span=False)
-    s, st, en = _tracked_sub(_SINGLES, _singles_repl, s, st, en, whole_span=False)
-    s, st, en = _tracked_sub(_SQUEEZE, _squeeze_repl, s, st, en, whole_span=True)
+        s, st, en = _tracked_sub(_GROUP_SEPARATOR, _group_repl, s, st, en, whole_span=False)
+        s = s.replace(".", " ").replace(",", " ")  # same length: the spans stay as they are
+    if _SINGLES.search(s):
+        s, st, en = _tracked_sub(_SINGLES, _singles_repl, s, st, en, whole_span=False)
+    if _SQUEEZE.search(s):
+        s, st, en = _tracked_sub(_SQUEEZE, _squeeze_repl, s, st, en, whole_span=True)
     out: list[str] = []
     ost: list[int] = []
     oen: list[int] = []
+    pieces = t.pieces
     for m in _WORD_SPLIT.finditer(s):
         base = m.start()
-        for text_, a, b, exact in _read_word(t, m.group()):
+        tok = m.group()
+        for text_, a, b, exact in pieces.get(tok) or _word_pieces(t, tok):
             if not text_:
                 continue
-            if out:  # the separator spans the gap between the words it separates
-                out.append(" ")
-                gap = (oen[-1], st[base + a])
-                ost.append(min(gap))
-                oen.append(max(gap))
+            if out:  # a separator: an empty span where the previous word ended
+                ost.append(oen[-1])
+                oen.append(oen[-1])
             out.append(text_)
-            if exact and len(text_) == b - a:
-                ost += st[base + a : base + b]
-                oen += en[base + a : base + b]
+            a += base
+            b += base
+            if exact:
+                ost += st[a:b]
+                oen += en[a:b]
             else:
-                ost += [st[base + a]] * len(text_)
-                oen += [max(en[base + a : base + b])] * len(text_)
-    return "".join(out), ost, oen
+                ost += [st[a]] * len(text_)
+                oen += [max(en[a:b])] * len(text_)
+    return " ".join(out), ost, oen
 
 
 class Normalized:

@@ -351,12 +351,10 @@ def main(argv: list[str] | None = None) -> int:
     for p in problems:
         print(p, file=sys.stderr)
     parts = split(messages)
-    print(tables(parts))
-    if problems:
-        return 1
-    if not args.check:
+    if not problems and not args.check:
         write(parts)
-    return 0
+    print(tables(parts))
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -35,15 +35,22 @@ What the normalizer does, in this order:
      slang.yaml): "pu1sa" -> pulsa, "s3kolah" -> sekolah, "k4mu" -> kamu; then squeezed and looked
      up in the slang map again ("y9" -> yang);
    - a trailing "2" repeats the word ("hati2" -> "hati hati");
-   - a word glued to a number is split ("jam7" -> "jam 7", "pulsa50rb" -> "pulsa 50rb");
+   - a word glued to a number is split ("jam7" -> "jam 7", "pulsa50rb" -> "pulsa 50rb",
+     "2orang" -> "2 orang"); anything else with digits that is not leetspeak stays as written;
    - an address-like "name@host" is split at the "@".
 7. Output: the words joined by single spaces; no leading or trailing space.
 
-Speed: `.text` is built by a fast path (translate tables, three precompiled regular expressions
-and a cached dict lookup per word). The character map behind `.starts`/`.ends`/`.quote` is built
-lazily, by a slower path that runs the same steps while tracking positions; tests assert that both
-paths give the same text. Rule phrases are best passed through `normalize()` when a pack is loaded,
-so a phrase written "gk bilang" or "tidak bilang" matches the same messages.
+Speed: `.text` is built by a fast path: a translate table, two precompiled regular expressions
+that run only when they can change something, and one cached dict lookup per word (a few
+microseconds for a chat message; `bench/bench_normalize.py` prints the figure). The character map
+behind `.starts`/`.ends`/`.quote` is built lazily, on first use, by a slower path that runs the
+same steps while tracking positions; tests assert that both paths give the same text.
+
+Normalizing normalized text changes nothing (for ordinary text; tested on many generated
+messages), so rule phrases can be (and are) passed through
+`normalize()` when a pack is loaded: a phrase written "gk bilang" or "tidak bilang" matches the
+same messages. The data files (slang.yaml, confusables.yaml, lexicon.yaml in classifiers/data/)
+are read once, on first use, and checked by classifiers/normalize_data.py.
 """
 
 from __future__ import annotations

@@ -1,0 +1,208 @@
+"""classifiers/train.py and `jaga train`: reproducible training on a tiny corpus written here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from classifiers import train as training
+from classifiers.categories import CATEGORIES
+from classifiers.model import (
+    ALLOWED_TYPES,
+    OUTPUTS,
+    TRUSTED_TYPES,
+    artifact_types,
+    file_sha256,
+    load_model,
+    save_model,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Invented messages: a few per category, each split with its own phrasings (no text repeats).
+RISKY = {
+    "offer_credit": ["om kasih pulsa {n}rb ya", "mau kuota gratis dari kakak", "tak isiin diamond ml",
+                     "saldo dana kamu om tambahin", "beta kirim pulsa ko lu", "nanti om top up game"],
+    "offer_money": ["om bayarin uang sekolah kamu", "om kasih duit jajan {n}rb", "om beliin hp baru",
+                    "spp kamu om yang bayar", "om transfer uang ke kamu", "mau om kasih uang"],
+    "meetup": ["ketemuan yuk di cafe", "om jemput pulang sekolah", "kita ke pantai malam ini",
+               "datang ke hotel om", "main ke kos om ya", "om tunggu di mall"],
+    "secrecy": ["jangan bilang mama ya", "hapus chat ini", "rahasia kita berdua",
+                "jangan cerita ke guru", "sonde usah kasih tau mama", "ini rahasia kita"],
+    "isolation": ["pindah ke wa aja", "bikin akun baru ya", "ortu kamu tidak ngerti kamu",
+                  "chat di telegram aja", "teman kamu tidak peduli", "cuma om yang ngerti kamu"],
+    "personal_info": ["umur kamu berapa", "sekolah dimana dek", "sendirian di rumah",
+                      "ortu pulang jam berapa", "rumah kamu dimana", "kamu kelas berapa"],
+    "photo_request": ["kirim foto dong", "vc yuk sekarang", "nyalain kamera",
+                      "kirim selfie kamu", "foto kamu dong", "video call om ya"],
+    "sexual": ["temenin om semalam dibayar", "jadi pacar rahasia om", "nginep sama om dibayar",
+               "om bayar kalau kamu mau", "pacaran diam diam sama om", "temani om di kamar"],
+    "flattery": ["kamu dewasa banget", "kamu beda dari yang lain", "kamu cantik sekali",
+                 "kamu spesial buat om", "kamu pintar banget", "nona manis sekali"],
+}
+HARD = ["mama sudah transfer uang sekolah", "konter jual pulsa murah", "nongkrong di cafe sama teman",
+        "jangan bilang adik ini kejutan", "bayar spp lewat sekolah", "kirim foto tugas kelompok",
+        "umur nenek sudah tujuh puluh", "vc sama grup belajar", "papa jemput jam dua",
+        "hapus chat grup spam", "mama beliin hp baru", "pulsa habis minta mama"]
+ORDINARY = ["lagi apa", "udah makan belum", "besok ada pr", "haha lucu", "ok siap", "good morning",
+            "nanti sore main bola", "lagi nonton", "wkwk", "mau tidur dulu", "hujan deras", "capek"]
+
+
+def write_corpus(folder: Path) -> Path:
+    """train: phrasings 0-3, validation: 4, test: 5 (so no message crosses a split)."""
+    parts = {"train": range(4), "validation": [4], "test": [5]}
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, indexes in parts.items():
+        rows = []
+        for i in indexes:
+            for c in CATEGORIES:
+                rows.append({"text": RISKY[c][i].format(n=10 * (i + 1)), "label": 1,
+                             "categories": [c], "lang": "id", "direction": "to_child",
+                             "hard_negative": False, "group": f"{c}{i}"})
+            other = CATEGORIES[(CATEGORIES.index(c) + i) % len(CATEGORIES)]
+            rows.append({"text": f"{RISKY['secrecy'][i]}, {RISKY[other][i].format(n=5)}",
+                         "label": 1, "categories": sorted({"secrecy", other}), "lang": "id",
+                         "group": f"combo{i}"})
+            for j in (2 * i, 2 * i + 1):
+                rows.append({"text": HARD[j], "label": 0, "categories": [], "lang": "id",
+                             "direction": "to_child", "hard_negative": True, "group": f"h{j}"})
+                rows.append({"text": ORDINARY[j], "label": 0, "categories": [], "lang": "en",
+                             "direction": "from_child", "group": f"o{j}"})
+        (folder / f"{split}.jsonl").write_text(
+            "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    return write_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.fixture(scope="module")
+def trained(corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp("model")
+    result = training.train(corpus, seed=0, n_boot=50)
+    return result, save_model(result.pipeline, result.metadata, out)
+
+
+# --- reproducibility ----------------------------------------------------------------------
+
+
+def test_same_corpus_and_seed_give_the_same_artifact_and_figures(corpus, trained, tmp_path):
+    first_result, first_path = trained
+    again = training.train(corpus, seed=0, n_boot=50)
+    path = save_model(again.pipeline, again.metadata, tmp_path)
+    assert file_sha256(path) == file_sha256(first_path)
+    assert again.metadata["figures"] == first_result.metadata["figures"]
+    assert path.with_suffix(".json").read_bytes() == first_path.with_suffix(".json").read_bytes()
+
+
+def test_a_changed_corpus_changes_the_recorded_corpus_hash(corpus, trained, tmp_path):
+    changed = write_corpus(tmp_path / "c")
+    with (changed / "train.jsonl").open("a", encoding="utf-8") as f:
+        f.write(json.dumps({"text": "sampai jumpa besok", "label": 0}) + "\n")
+    assert training.corpus_sha256(changed) != trained[0].metadata["corpus"]["sha256"]
+    assert training.corpus_sha256(corpus) == trained[0].metadata["corpus"]["sha256"]
+
+
+# --- the artifact and its metadata ----------------------------------------------------------
+
+
+def test_artifact_holds_only_reviewed_types(trained):
+    import skops.io
+
+    _, path = trained
+    assert artifact_types(path) <= ALLOWED_TYPES
+    assert skops.io.get_untrusted_types(file=path) == TRUSTED_TYPES
+
+
+def test_metadata_records_versions_hashes_thresholds_and_held_out_figures(trained):
+    import sklearn
+
+    _, path = trained
+    meta = json.loads(path.with_suffix(".json").read_text())
+    assert meta["sha256"] == file_sha256(path)
+    assert meta["sklearn_version"] == sklearn.__version__
+    assert meta["corpus"]["counts"] == {"train": 56, "validation": 14, "test": 14}
+    assert set(meta["thresholds"]["categories"]) == set(CATEGORIES)
+    assert set(meta["combine"]) == {"model_weight", "rule_weight", "bias"}
+    for split in ("validation", "test"):
+        assert set(meta["figures"][split]) == {"combined", "model", "rules"}
+        combined = meta["figures"][split]["combined"]
+        assert combined["threshold"] == 0.5
+        assert {"precision", "recall", "f1", "pr_auc", "hard_negative_fpr", "ci"} <= set(combined)
+
+
+def test_trained_model_loads_and_separates_its_own_kinds_of_message(trained):
+    _, path = trained
+    model = load_model(path)
+    p = model.predict(["om kasih pulsa 20rb ya", "lagi apa"], ["to_child", "from_child"])
+    assert p.shape == (2, len(OUTPUTS))
+    assert p[0, 0] > p[1, 0]
+
+
+def test_top_features_are_listed_for_every_output(trained):
+    result, _ = trained
+    assert set(result.top_features) == set(OUTPUTS)
+    for sides in result.top_features.values():
+        weights = [w for _, w in sides["towards"]]
+        assert len(weights) == training.TOP_FEATURES and weights == sorted(weights, reverse=True)
+        assert min(weights) > max(w for _, w in sides["against"])
+    towards = [name for name, _ in result.top_features["offer_credit"]["towards"]]
+    assert "words__kuota" in towards
+
+
+# --- bad input ----------------------------------------------------------------------------
+
+
+def test_bad_lines_are_reported_with_file_and_line_and_skipped(corpus, tmp_path):
+    bad = write_corpus(tmp_path / "bad")
+    with (bad / "train.jsonl").open("a", encoding="utf-8") as f:
+        f.write("{not json\n")
+        f.write(json.dumps({"text": "x", "label": 2}) + "\n")
+        f.write(json.dumps({"text": "x", "label": 1, "categories": ["nope"]}) + "\n")
+    examples, problems = training.read_examples(bad / "train.jsonl")
+    assert len(examples) == 56
+    assert [p.split(": ", 1)[0] for p in problems] == [
+        f"{bad / 'train.jsonl'}:{n}" for n in (57, 58, 59)]
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("remove validation", "validation.jsonl: missing"),
+    ("only benign in train", "train.jsonl: needs both labels"),
+])
+def test_a_corpus_that_cannot_train_is_a_clear_error(tmp_path, damage, message):
+    folder = write_corpus(tmp_path / "c")
+    if damage == "remove validation":
+        (folder / "validation.jsonl").unlink()
+    else:
+        rows = [json.dumps({"text": t, "label": 0}) for t in ORDINARY]
+        (folder / "train.jsonl").write_text("\n".join(rows) + "\n")
+    with pytest.raises(ValueError, match=message):
+        training.train(folder, n_boot=10)
+
+
+# --- the command ----------------------------------------------------------------------------
+
+
+def test_jaga_train_writes_a_loadable_model_and_prints_figures(corpus, trained, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "agent", "train", "--corpus", str(corpus), "--out", str(tmp_path),
+         "--bootstrap", "50"], capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "most influential features" in result.stdout
+    assert "F1" in result.stdout
+    # The command builds exactly what the library call built.
+    assert file_sha256(tmp_path / "jaga-model.skops") == file_sha256(trained[1])
+
+
+def test_jaga_train_on_a_missing_folder_is_a_usage_error(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "agent", "train", "--corpus",
+                             str(tmp_path / "absent"), "--out", str(tmp_path)],
+                            capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert result.returncode == 2
+    assert "no such corpus folder" in result.stderr

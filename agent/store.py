@@ -238,7 +238,8 @@ class Store:
         c = self._conn
         c.execute("PRAGMA journal_mode=WAL")
         c.execute("PRAGMA foreign_keys=ON")
-        c.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across a process kill
+        # FULL: a stored alert survives a power cut too (a Pi gets unplugged); alerts are rare.
+        c.execute("PRAGMA synchronous=FULL")
         self.migrate()
         for suffix in ("", "-wal", "-shm"):
             p = Path(f"{self.path}{suffix}")

@@ -336,3 +336,26 @@ def test_shipped_data_loads_and_has_every_language_variety() -> None:
     for informal, standard in [("gk", "tidak"), ("beta", "saya"), ("gue", "aku"), ("u", "you")]:
         assert DATA.slang[informal] == standard
     assert "dong" in DATA.keep and "dong" not in DATA.slang
+
+
+@pytest.mark.parametrize(("name", "content", "problem"), [
+    ("confusables.yaml", "version: 1\nchars:\n  \"ab\": a\n", "confusables.yaml:3: lookalike key 'ab'"),
+    ("confusables.yaml", "version: 1\nchars:\n  \"\u0440\": P\n", "confusables.yaml:3: lookalike value 'P'"),
+    ("confusables.yaml", "version: 1\nranges:\n  - first: ab\n", "confusables.yaml:3: a range needs"),
+    ("lexicon.yaml", "version: 1\nwords: [pulsa, Kuota]\n", "lexicon.yaml:2: word 'Kuota'"),
+    ("lexicon.yaml", "version: 1\ntokens: [ps-5]\n", "lexicon.yaml:2: token 'ps-5'"),
+])
+def test_bad_lookalike_and_lexicon_data_is_reported(tmp_path: Path, name: str, content: str,
+                                                    problem: str) -> None:
+    _data_dir_with(tmp_path, (DATA_DIR / "slang.yaml").read_text(encoding="utf-8"))
+    (tmp_path / name).write_text(content, encoding="utf-8")
+    with pytest.raises(NormalizerDataError) as e:
+        load_data(tmp_path)
+    assert any(problem in p for p in e.value.problems), e.value.problems
+
+
+def test_offset_map_is_built_only_when_a_span_is_asked_for() -> None:
+    n = normalize("om kasih Pul5a")
+    assert n._starts is None  # the fast path built the text only
+    assert n.quote(9, 14) == "Pul5a"
+    assert len(n.starts) == len(n.ends) == len(n.text)

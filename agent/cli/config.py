@@ -81,11 +81,8 @@ def semantic_problems(config, source: str, filename: str) -> list[str]:
     if config.storage.retention_days < 1:
         problems.append(f"{where(['storage', 'retention_days'])}: storage.retention_days must be "
                         "1 or more")
-    apprise_config = config.notify.apprise_config
-    if apprise_config and not Path(apprise_config).is_absolute():
-        # Relative to the configuration file, as a person reading it would expect.
-        apprise_config = str(Path(filename).parent / apprise_config)
-    for problem in load_targets(config, (), apprise_config).problems:
+    # As `jaga run` will read them: a relative apprise_config is relative to the working directory.
+    for problem in load_targets(config).problems:
         m = re.match(r"notify\.urls\[(\d+)\]", problem)
         path: list[str | int] = ["notify", "urls", int(m.group(1))] if m else ["notify",
                                                                                 "apprise_config"]

@@ -1,0 +1,241 @@
+"""classifiers/model.py: the shipped model loads safely, predicts as its Pipeline does, and every
+kind of bad model file is refused with a clear error, leaving the scorer on its rules."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agent.config import DetectionSection
+from classifiers import model as model_module
+from classifiers.categories import CATEGORIES
+from classifiers.model import (
+    DEFAULT_MODEL_PATH,
+    OUTPUTS,
+    ModelError,
+    combined_score,
+    get_model,
+    load_model,
+    save_model,
+)
+from classifiers.normalize import normalize
+from classifiers.scorer import load_scorer
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_model(DEFAULT_MODEL_PATH)
+
+
+@pytest.fixture
+def copy(tmp_path) -> Path:
+    """A copy of the shipped model and its metadata, free to damage."""
+    shutil.copy(DEFAULT_MODEL_PATH, tmp_path / DEFAULT_MODEL_PATH.name)
+    shutil.copy(DEFAULT_MODEL_PATH.with_suffix(".json"), tmp_path / "jaga-model.json")
+    return tmp_path / DEFAULT_MODEL_PATH.name
+
+
+def edit_metadata(path: Path, **changes) -> None:
+    meta_path = path.with_suffix(".json")
+    meta = json.loads(meta_path.read_text())
+    meta.update(changes)
+    meta_path.write_text(json.dumps(meta))
+
+
+# --- the shipped model ----------------------------------------------------------------------
+
+
+def test_shipped_model_is_small_and_matches_its_metadata(shipped):
+    assert DEFAULT_MODEL_PATH.stat().st_size < 5_000_000
+    assert shipped.metadata["sha256"] == model_module.file_sha256(DEFAULT_MODEL_PATH)
+    assert shipped.metadata["outputs"] == list(OUTPUTS)
+
+
+TEXTS = [
+    ("nanti om kasih pulsa 50rb, jangan bilang mama ya", "to_child"),
+    ("mama sudah transfer uang sekolah", "to_child"),
+    ("iya aku sendirian di rumah", "from_child"),
+    ("", "to_child"),  # nothing at all
+    ("   \t ", "from_child"),
+    ("a", "to_child"),  # shorter than every n-gram but the padded one
+    ("P U L S A gratis 🎁 ḱirim fóto", "to_child"),
+    ("kamu " * 300, "to_child"),  # long, repeated words
+    ("besok ketemuan di cafe ya", "sideways"),  # unknown direction: no direction feature
+]
+
+
+def test_fast_prediction_equals_the_pipelines_own(shipped):
+    texts = [normalize(t).text for t, _ in TEXTS]
+    directions = [d for _, d in TEXTS]
+    fast = shipped.predict(texts, directions)
+    reference = shipped.predict_reference(texts, directions)
+    assert fast.shape == (len(TEXTS), len(OUTPUTS))
+    np.testing.assert_allclose(fast, reference, rtol=0, atol=1e-9)
+
+
+def test_one_message_at_a_time_equals_the_batch(shipped):
+    texts = [normalize(t).text for t, _ in TEXTS]
+    directions = [d for _, d in TEXTS]
+    batch = shipped.predict(texts, directions)
+    single = np.vstack([shipped.predict([t], [d]) for t, d in zip(texts, directions, strict=True)])
+    np.testing.assert_allclose(single, batch, atol=1e-12)
+
+
+def test_get_model_loads_once(copy):
+    model_module.clear_cache()
+    assert get_model(copy) is get_model(copy)
+    model_module.clear_cache()
+
+
+# --- bad model files: each refused with its kind and what to do -----------------------------
+
+
+def corrupt_zip(path: Path) -> None:
+    path.write_bytes(b"PK\x03\x04 this is not a zip file at all")
+    edit_metadata(path, sha256=model_module.file_sha256(path))
+
+
+def flip_a_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage, kind, says", [
+    (lambda p: p.unlink(), "missing", "jaga train"),
+    (lambda p: p.with_suffix(".json").unlink(), "metadata", "metadata"),
+    (lambda p: p.with_suffix(".json").write_text("{oops"), "metadata", "unreadable"),
+    (lambda p: edit_metadata(p, corpus={}), "metadata", "corpus hash"),
+    (flip_a_byte, "tampered", "does not match its metadata"),
+    (corrupt_zip, "corrupted", "not a readable skops file"),
+    (lambda p: edit_metadata(p, sklearn_version="0.24.2"), "version", "scikit-learn 0.24.2"),
+])
+def test_bad_model_file_is_refused_with_a_clear_error(copy, damage, kind, says):
+    damage(copy)
+    with pytest.raises(ModelError, match=says) as e:
+        load_model(copy)
+    assert e.value.kind == kind
+
+
+def _save_with_metadata(pipeline, folder: Path) -> Path:
+    """A file saved the jaga way (hashes right), holding whatever `pipeline` holds."""
+    meta = json.loads(DEFAULT_MODEL_PATH.with_suffix(".json").read_text())
+    keep = {k: meta[k] for k in ("corpus", "combine", "thresholds")}
+    return save_model(pipeline, keep, folder)
+
+
+@pytest.mark.parametrize("extra_step, refused_type", [
+    # trusted by skops' defaults, but not on jaga's reviewed list
+    ("scaler", "sklearn.preprocessing._data.StandardScaler"),
+    # not trusted by skops at all: a type that could run code when built
+    ("counter", "collections.Counter"),
+])
+def test_model_holding_unreviewed_types_is_refused(tmp_path, shipped, extra_step, refused_type):
+    import collections
+
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    steps = list(shipped.pipeline.steps)
+    step = StandardScaler(with_mean=False) if extra_step == "scaler" else None
+    pipeline = Pipeline([*steps[:1], (extra_step, step), *steps[1:]])
+    if extra_step == "counter":
+        pipeline.extra = collections.Counter(a=1)
+    path = _save_with_metadata(pipeline, tmp_path)
+    with pytest.raises(ModelError, match="does not trust") as e:
+        load_model(path)
+    assert e.value.kind == "untrusted"
+    assert refused_type in str(e.value)
+
+
+def test_trusted_types_are_exactly_what_the_shipped_model_needs():
+    import skops.io
+
+    assert skops.io.get_untrusted_types(file=DEFAULT_MODEL_PATH) == model_module.TRUSTED_TYPES
+    assert model_module.artifact_types(DEFAULT_MODEL_PATH) == model_module.ALLOWED_TYPES
+
+
+def test_the_artifact_is_a_zip_of_arrays_and_json_never_a_pickle():
+    with zipfile.ZipFile(DEFAULT_MODEL_PATH) as z:
+        names = z.namelist()
+        assert "schema.json" in names
+        assert all(n == "schema.json" or n.endswith(".npy") for n in names)
+        assert all(not z.read(n).startswith(b"\x80") for n in names)  # no pickle protocol
+
+
+# --- the scorer with the model --------------------------------------------------------------
+
+
+def test_scorer_uses_the_model_and_shows_its_probability(shipped):
+    scorer = load_scorer()
+    assert scorer.describe()["model"]["loaded"] is True
+    verdict = scorer.score("nanti om kasih pulsa 50rb, jangan bilang mama ya")
+    model_evidence = [e for e in verdict.evidence if e.source == "model"]
+    assert len(model_evidence) == 1 and 0.0 <= model_evidence[0].score <= 1.0
+    assert set(verdict.categories) <= set(CATEGORIES)
+
+
+def test_score_many_equals_score_one_by_one():
+    scorer = load_scorer()
+    batch = scorer.score_many(TEXTS)
+    for (text, direction), verdict in zip(TEXTS, batch, strict=True):
+        assert verdict == scorer.score(text, direction)
+
+
+def test_direction_reaches_the_model(shipped):
+    text = normalize("iya aku sendirian di rumah").text
+    p = shipped.predict([text, text], ["to_child", "from_child"])
+    assert p[0, 0] != p[1, 0]
+
+
+def test_broken_model_leaves_the_rules_and_says_so_once(copy, caplog):
+    flip_a_byte(copy)
+    model_module.clear_cache()
+    with caplog.at_level(logging.WARNING):
+        first = load_scorer(DetectionSection(model=str(copy)))
+        second = load_scorer(DetectionSection(model=str(copy)))
+    warnings = [r for r in caplog.records if "model not loaded" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "does not match its metadata" in warnings[0].getMessage()
+    for scorer in (first, second):
+        assert scorer.model is None
+        assert "tampered" in scorer.describe()["model"]["reason"]
+        assert scorer.score("nanti om kasih pulsa 50rb").score >= 0  # still scores, by rules
+    model_module.clear_cache()
+
+
+@pytest.mark.parametrize("detection, reason", [
+    (DetectionSection(use_model=False), "turned off"),
+    (DetectionSection(builtin_rules=False), "built-in rules are off"),
+])
+def test_scorer_without_the_model_says_why(detection, reason):
+    scorer = load_scorer(detection)
+    assert scorer.model is None
+    assert reason in scorer.describe()["model"]["reason"]
+
+
+def test_configured_weights_override_the_tuned_ones():
+    scorer = load_scorer(DetectionSection(model_weight=0.0, rule_weight=0.0, combine_bias=3.0))
+    # with both weights zero the score is sigmoid(bias) whatever the message
+    assert scorer.score("lagi apa").score == pytest.approx(1 / (1 + np.exp(-3.0)))
+
+
+# --- the combination ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("low, high", [((0.0, 0.2), (0.0, 0.8)), ((0.1, 0.5), (0.9, 0.5))])
+def test_combined_score_rises_with_either_signal(low, high):
+    weights = {"model_weight": 1.5, "rule_weight": 2.0, "bias": -1.0}
+    assert combined_score(*low, **weights) < combined_score(*high, **weights)
+
+
+def test_combined_score_stays_a_probability_at_the_extremes():
+    weights = {"model_weight": 1.5, "rule_weight": 2.0, "bias": -1.0}
+    for r, m in ((0.0, 0.0), (1.0, 1.0), (0.0, 1.0)):
+        assert 0.0 <= combined_score(r, m, **weights) <= 1.0

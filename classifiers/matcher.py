@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import ahocorasick
 import re2
@@ -104,28 +105,36 @@ def _phrase_key(text: str, prefix: bool) -> str:
 
 
 class Matcher:
-    """All active rules of `packs`, compiled once; `match()` is safe to call from many places."""
+    """All active rules of `packs`, compiled once; `match()` is safe to call from many places.
+
+    Hot-path layout: each automaton key maps to (key length, is-prefix, per direction the
+    (rule, selection bit) pairs it feeds, context-word id or -1), so one hit costs one tuple
+    append plus one mask update per rule that can apply in the message's direction.
+    """
 
     def __init__(self, packs: Iterable[Pack], max_chars: int = MAX_SCAN_CHARS):
         self.max_chars = max_chars
         self.rules: list[Rule] = [r for p in packs for r in p.rules if r.status != "deprecated"]
         self._automaton = ahocorasick.Automaton()
-        targets: dict[str, list[tuple[int, int, int]]] = {}
-        self._patterns: list[tuple[int, int, object]] = []  # (rule, selection bit, regex)
+        # key -> per direction index (0 to_child, 1 from_child) the (rule, bit) pairs it feeds
+        selections: dict[str, tuple[list[tuple[int, int]], list[tuple[int, int]]]] = {}
+        context_ids: dict[str, int] = {}  # context word key -> id
+        self._patterns: list[tuple[int, int, Any, tuple[bool, bool]]] = []  # rule, bit, regex, dirs
         self._pattern_set = re2.Set.SearchSet()
-        self._directions: list[tuple[str, ...]] = []
         # Per rule, its condition as a function of the matched-selections bit mask: a truth table
         # (one tuple index per message) for the usual few selections, else the compiled closure.
         self._conditions: list[Callable[[int], bool] | tuple[bool, ...] | None] = []
-        self._always: list[int] = []  # rules whose condition holds with no selection at all
-        self._combos: list[int] = []
-        self._windows: list[int] = []
+        self._always: tuple[list[int], list[int]] = ([], [])  # per direction: fire on no match
+        self._combos: tuple[list[int], list[int]] = ([], [])
+        # Per rule: (window, boost ids, boost weight, reduce ids, reduce weight), or None
+        self._context: list[tuple[int, frozenset[int], float, frozenset[int], float] | None] = []
         for ri, rule in enumerate(self.rules):
-            both = ("to_child", "from_child")
-            self._directions.append(both if rule.direction == "any" else (rule.direction,))
-            self._windows.append(rule.context.window if rule.context else 0)
+            dirs = (rule.direction != "from_child", rule.direction != "to_child")
+            self._context.append(self._compile_context(rule, context_ids))
             if rule.combine is not None:
-                self._combos.append(ri)
+                for d in (0, 1):
+                    if dirs[d]:
+                        self._combos[d].append(ri)
                 self._conditions.append(None)
                 continue
             index = {name: i for i, name in enumerate(rule.selections)}
@@ -133,17 +142,14 @@ class Matcher:
                 for ph in sel.phrases:
                     key = _phrase_key(ph.text, ph.prefix)
                     if key.strip():
-                        targets.setdefault(key, []).append((_SEL, ri, si))
+                        per_dir = selections.setdefault(key, ([], []))
+                        for d in (0, 1):
+                            if dirs[d] and (ri, 1 << si) not in per_dir[d]:
+                                per_dir[d].append((ri, 1 << si))
                 for pat in sel.patterns:
                     if pat.regex is not None:
                         self._pattern_set.Add(pat.source)
-                        self._patterns.append((ri, si, pat.regex))
-            if rule.context:
-                for kind, words in ((_BOOST, rule.context.boost), (_REDUCE, rule.context.reduce)):
-                    for ph in words.words if words else ():
-                        key = _phrase_key(ph.text, ph.prefix)
-                        if key.strip():
-                            targets.setdefault(key, []).append((kind, ri, 0))
+                        self._patterns.append((ri, 1 << si, pat.regex, dirs))
             tree = rule.condition.tree if rule.condition else ("or", ())
             cond = compile_condition(tree, index)
             if len(index) <= _TABLE_MAX_SELECTIONS:
@@ -151,16 +157,33 @@ class Matcher:
             else:
                 self._conditions.append(cond)
             if cond(0):
-                self._always.append(ri)
-        for key, entries in targets.items():
-            self._automaton.add_word(key, (len(key), not key.endswith(" "), tuple(entries)))
-        self._has_phrases = bool(targets)
+                for d in (0, 1):
+                    if dirs[d]:
+                        self._always[d].append(ri)
+        for key in selections.keys() | context_ids.keys():
+            per_dir = selections.get(key, ([], []))
+            value = (len(key), not key.endswith(" "), (tuple(per_dir[0]), tuple(per_dir[1])),
+                     context_ids.get(key, -1))
+            self._automaton.add_word(key, value)
+        self._has_phrases = bool(selections or context_ids)
         if self._has_phrases:
             self._automaton.make_automaton()
         self._has_patterns = bool(self._patterns)
         if self._has_patterns:
             self._pattern_set.Compile()
         self._raw_set = self._pattern_set._set
+
+    @staticmethod
+    def _compile_context(rule: Rule, ids: dict[str, int]
+                         ) -> tuple[int, frozenset[int], float, frozenset[int], float] | None:
+        if rule.context is None or rule.combine is not None:
+            return None
+        out: list[Any] = [rule.context.window]
+        for words in (rule.context.boost, rule.context.reduce):
+            keys = [_phrase_key(ph.text, ph.prefix) for ph in (words.words if words else ())]
+            out += [frozenset(ids.setdefault(k, len(ids)) for k in keys if k.strip()),
+                    words.weight if words else 0.0]
+        return tuple(out)  # type: ignore[return-value]
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -169,14 +192,15 @@ class Matcher:
         return self.match(normalize(text), direction)
 
     def match(self, norm: Normalized, direction: str = "to_child") -> RuleMatch:
+        """The rules that fire on `norm` in `direction` ("from_child", else to_child)."""
         text = norm.text
         if len(text) > self.max_chars:
             text = text[: self.max_chars]
+        d = 1 if direction == "from_child" else 0
         masks: dict[int, int] = {}
-        spans: dict[int, list[tuple[int, int]]] = {}
-        context_hits: list[tuple[int, int, int, int]] | None = None  # (rule, kind, start, end)
+        hits: list[tuple[int, int, tuple[tuple[int, int], ...], int]] = []  # start, stop, pairs, ctx
         if self._has_phrases and text:
-            for end, (klen, prefix, entries) in self._automaton.iter(f" {text} "):
+            for end, (klen, prefix, per_dir, ctx) in self._automaton.iter(f" {text} "):
                 # `end` indexes the padded text: the phrase starts at end - klen + 1 in `text`,
                 # and ends where its trailing space was, or for a prefix at the end of the word.
                 start = end - klen + 1
@@ -185,14 +209,11 @@ class Matcher:
                     stop = len(text) if stop < 0 else stop
                 else:
                     stop = end - 1
-                for kind, ri, si in entries:
-                    if kind == _SEL:
-                        masks[ri] = masks.get(ri, 0) | (1 << si)
-                        spans.setdefault(ri, []).append((start, stop))
-                    else:
-                        if context_hits is None:
-                            context_hits = []
-                        context_hits.append((ri, kind, start, stop))
+                pairs = per_dir[d]
+                hits.append((start, stop, pairs, ctx))
+                for ri, bit in pairs:
+                    masks[ri] = masks.get(ri, 0) | bit
+        pattern_hits: list[tuple[int, int, int]] = []  # rule, start, stop
         if self._has_patterns and text:
             try:
                 data = text.encode("utf-8")
@@ -202,39 +223,43 @@ class Matcher:
             found = self._raw_set.Match(data)  # the raw set: its Python wrapper costs 1 µs a message
             if found:
                 for pi in found:
-                    ri, si, regex = self._patterns[pi]
-                    m = regex.search(text)  # type: ignore[attr-defined]
-                    if m is None:
+                    ri, bit, regex, dirs = self._patterns[pi]
+                    if not dirs[d]:
                         continue
-                    masks[ri] = masks.get(ri, 0) | (1 << si)
-                    spans.setdefault(ri, []).append(m.span())
-        if not masks and not self._always:
+                    m = regex.search(text)
+                    if m is not None:
+                        masks[ri] = masks.get(ri, 0) | bit
+                        pattern_hits.append((ri, *m.span()))
+        if not masks and not self._always[d]:
             return RuleMatch(0.0, _EMPTY_CATEGORIES, [], norm)
-        return self._score(norm, text, direction, masks, spans, context_hits)
+        return self._score(norm, text, d, masks, hits, pattern_hits)
 
-    def _score(self, norm: Normalized, text: str, direction: str, masks: dict[int, int],
-               spans: dict[int, list[tuple[int, int]]],
-               context_hits: list[tuple[int, int, int, int]] | None) -> RuleMatch:
+    def _score(self, norm: Normalized, text: str, d: int, masks: dict[int, int],
+               hits: list[tuple[int, int, tuple[tuple[int, int], ...], int]],
+               pattern_hits: list[tuple[int, int, int]]) -> RuleMatch:
         fired: list[FiredRule] = []
-        candidates = list(masks)
-        candidates.extend(ri for ri in self._always if ri not in masks)
-        for ri in candidates:
-            if direction not in self._directions[ri]:
-                continue
-            cond = self._conditions[ri]
-            mask = masks.get(ri, 0)
+        conditions = self._conditions
+        candidates: Iterable[tuple[int, int]] = masks.items()
+        if self._always[d]:
+            candidates = [*masks.items(), *((ri, 0) for ri in self._always[d] if ri not in masks)]
+        for ri, mask in candidates:
+            cond = conditions[ri]
             if not (cond[mask] if type(cond) is tuple else cond(mask)):  # type: ignore[operator,index]
                 continue
+            # Fired: only now gather its spans and apply its context.
             rule = self.rules[ri]
+            spans = sorted({(s, e) for s, e, pairs, _ in hits for r, _ in pairs if r == ri}
+                           | {(s, e) for r, s, e in pattern_hits if r == ri})
             weight, how = rule.weight, ""
-            if rule.context is not None and context_hits:
-                weight, how = self._apply_context(ri, rule, text, spans.get(ri, []), context_hits)
-            fired.append(FiredRule(rule, weight, sorted(spans.get(ri, [])), how))
+            context = self._context[ri]
+            if context is not None:
+                weight, how = _apply_context(rule.weight, context, text, spans, hits)
+            fired.append(FiredRule(rule, weight, spans, how))
         present = {c for f in fired if f.contribution > 0 for c in f.rule.categories}
-        for ri in self._combos:
+        for ri in self._combos[d]:
             rule = self.rules[ri]
             groups = rule.combine or []
-            if direction in self._directions[ri] and groups and all(present.intersection(g) for g in groups):
+            if groups and all(present.intersection(g) for g in groups):
                 parts = []
                 for group in groups:  # one piece of evidence per group, from its strongest rule
                     best = max((f for f in fired if f.contribution > 0 and f.spans and f.rule.combine is None
@@ -249,30 +274,29 @@ class Matcher:
         score = round(_clip(sum(f.contribution for f in fired)), 4)
         return RuleMatch(score, _category_scores(fired), fired, norm)
 
-    def _apply_context(self, ri: int, rule: Rule, text: str, rule_spans: list[tuple[int, int]],
-                       context_hits: list[tuple[int, int, int, int]]) -> tuple[float, str]:
-        ctx = rule.context
-        assert ctx is not None
-        window = self._windows[ri]
-        # Word positions: the normalized text has exactly one space between words.
-        ranges = [(text.count(" ", 0, s), text.count(" ", 0, e)) for s, e in rule_spans]
-        if not ranges:  # a condition of only `not`: the whole message is its context
-            ranges = [(0, text.count(" "))]
-        weight, how = rule.weight, []
-        for kind, words in ((_BOOST, ctx.boost), (_REDUCE, ctx.reduce)):
-            if words is None:
+
+def _apply_context(weight: float, context: tuple[int, frozenset[int], float, frozenset[int], float],
+                   text: str, spans: list[tuple[int, int]],
+                   hits: list[tuple[int, int, tuple[tuple[int, int], ...], int]]) -> tuple[float, str]:
+    """A fired rule's weight after its boost and reduce words within `window` words of a match."""
+    window, boost_ids, boost, reduce_ids, reduce = context
+    # Word positions: the normalized text has exactly one space between words.
+    ranges = [(text.count(" ", 0, s), text.count(" ", 0, e)) for s, e in spans]
+    if not ranges:  # a condition of only `not`: the whole message is its context
+        ranges = [(0, text.count(" "))]
+    base, how = weight, []
+    for ids, delta, name in ((boost_ids, boost, "boost"), (reduce_ids, -reduce, "reduce")):
+        for s, e, _, ctx in hits:
+            if ctx < 0 or ctx not in ids:
                 continue
-            for hri, hkind, s, e in context_hits:
-                if hri != ri or hkind != kind:
-                    continue
-                ws, we = text.count(" ", 0, s), text.count(" ", 0, e)
-                if any(ws <= b + window and we >= a - window for a, b in ranges):
-                    weight += words.weight if kind == _BOOST else -words.weight
-                    how.append("boost" if kind == _BOOST else "reduce")
-                    break
-        if rule.weight > 0:
-            weight = max(0.0, weight)
-        return weight, "+".join(how)
+            ws, we = text.count(" ", 0, s), text.count(" ", 0, e)
+            if any(ws <= b + window and we >= a - window for a, b in ranges):
+                weight += delta
+                how.append(name)
+                break
+    if base > 0:
+        weight = max(0.0, weight)
+    return weight, "+".join(how)
 
 
 def _category_scores(fired: list[FiredRule]) -> dict[str, float]:

@@ -174,7 +174,9 @@ class _Conversation:
     signals: dict[str, _Signal] = field(default_factory=dict)
     peak: float = 0.0  # strongest single-message score, decayed like the signals
     peak_index: int = -1
-    recent: deque[AlertMessage] = field(default_factory=deque)
+    pending: float = 1.0  # fading not yet applied to signals and peak
+    # The last few messages: AlertMessages, or plain tuples for those that brought nothing.
+    recent: deque[AlertMessage | tuple] = field(default_factory=deque)
     evidence: dict[int, AlertMessage] = field(default_factory=dict)
     alerted: str = "none"  # highest severity raised so far
     stages_seen: set[str] = field(default_factory=set)
@@ -220,7 +222,10 @@ class ConversationTracker:
     def risk(self, conversation: str) -> float:
         """The current risk of a conversation (0 for one never seen or evicted)."""
         conv = self._conversations.get(conversation)
-        return self._risk(conv)[0] if conv else 0.0
+        if conv is None:
+            return 0.0
+        self._apply_decay(conv)
+        return self._risk(conv)[0]
 
     def stages(self, conversation: str) -> tuple[str, ...]:
         """The grooming stages seen so far in a conversation, in the usual order."""
@@ -233,31 +238,30 @@ class ConversationTracker:
         conv = self._conversation(msg.conversation)
         index = conv.count
         conv.count += 1
-        self._decay(conv, msg.ts)
+        self._age(conv, msg.ts)
 
-        signal_categories = []
         ruled = _rule_categories(verdict)
-        for category, score in _category_scores(verdict).items():
-            # A message the scorer calls benign overall (negative context such as a parent
-            # paying school fees) cannot lend a category more strength than its own score.
-            # A category at the scorer's flagging threshold counts at full strength.
-            strength = min(1.0, min(score, max(verdict.score, 0.0)) / self._unit)
-            if category not in ruled:
-                # Only the model saw it: on short chat lines a model's guess is noisier than a
-                # rule that can show its words, so it counts for less.
-                strength *= settings.model_only_factor
-            if score < settings.min_signal or strength <= 0 or category not in STAGE_OF_CATEGORY:
-                continue
-            signal_categories.append(category)
+        signals = self._signals(verdict, ruled)
+        peak = verdict.score if ruled else verdict.score * settings.model_only_factor
+        if not signals and peak <= conv.peak * conv.pending:
+            # Nothing new: risk can only have faded, so no alert can rise. Most messages end
+            # here, cheaply; they are kept only as context for a later alert.
+            self._remember(conv, (index, msg.text[: settings.max_stored_chars + 1], msg.direction,
+                                  msg.ts, verdict))
+            return None
+
+        self._apply_decay(conv)
+        for category, strength in signals:
             current = conv.signals.get(category)
             if current is None or strength >= current.strength:
                 conv.signals[category] = _Signal(strength, index)
-        peak = verdict.score if ruled else verdict.score * settings.model_only_factor
         if peak >= conv.peak:
             conv.peak, conv.peak_index = peak, index
 
-        stored = _stored_message(msg, index, verdict, tuple(signal_categories), settings.max_stored_chars)
-        if signal_categories:
+        categories = tuple(c for c, _ in signals)
+        stored = _stored_message(index, msg.text, msg.direction, msg.ts, verdict, categories,
+                                 settings.max_stored_chars)
+        if signals:
             self._add_evidence(conv, stored)
         risk, stages = self._risk(conv)
         conv.stages_seen.update(stages)
@@ -268,12 +272,34 @@ class ConversationTracker:
         if severity != "none" and severity_rank(severity) > severity_rank(conv.alerted):
             conv.alerted = severity
             alert = self._alert(msg, conv, index, risk, severity, stored)
-        conv.recent.append(stored)
-        if len(conv.recent) > settings.context_messages:
-            conv.recent.popleft()
+        self._remember(conv, stored)
         return alert
 
     # --- internals ---------------------------------------------------------------------------
+
+    def _signals(self, verdict: Verdict, ruled: set[str]) -> list[tuple[str, float]]:
+        """(category, strength) of each risk category this message brings, strength in [0, 1]."""
+        settings = self.settings
+        out = []
+        for category, score in _category_scores(verdict).items():
+            if score < settings.min_signal or category not in STAGE_OF_CATEGORY:
+                continue
+            # A message the scorer calls benign overall (negative context such as a parent
+            # paying school fees) cannot lend a category more strength than its own score.
+            # A category at the scorer's flagging threshold counts at full strength.
+            strength = min(1.0, min(score, max(verdict.score, 0.0)) / self._unit)
+            if category not in ruled:
+                # Only the model saw it: on short chat lines a model's guess is noisier than a
+                # rule that can show its words, so it counts for less.
+                strength *= settings.model_only_factor
+            if strength > 0:
+                out.append((category, strength))
+        return out
+
+    def _remember(self, conv: _Conversation, item: AlertMessage | tuple) -> None:
+        conv.recent.append(item)
+        if len(conv.recent) > self.settings.context_messages:
+            conv.recent.popleft()
 
     def _conversation(self, key: str) -> _Conversation:
         conv = self._conversations.get(key)
@@ -286,7 +312,8 @@ class ConversationTracker:
             self._conversations.move_to_end(key)
         return conv
 
-    def _decay(self, conv: _Conversation, ts: datetime | None) -> None:
+    def _age(self, conv: _Conversation, ts: datetime | None) -> None:
+        """Note the fading since the last message; applied to the signals when next needed."""
         factor = self._message_decay if conv.count > 1 else 1.0
         if ts is not None and conv.last_ts is not None:
             try:
@@ -297,6 +324,10 @@ class ConversationTracker:
                 factor *= 0.5 ** (hours / self.settings.half_life_hours)
         if ts is not None:
             conv.last_ts = ts
+        conv.pending *= factor
+
+    def _apply_decay(self, conv: _Conversation) -> None:
+        factor, conv.pending = conv.pending, 1.0
         if factor >= 1.0:
             return
         conv.peak *= factor
@@ -360,7 +391,8 @@ class ConversationTracker:
             stages=stages,
             summary=summarize(categories, stages, severity, risk, conv.count),
             evidence=evidence,
-            context=tuple(m for m in conv.recent if m.index not in conv.evidence),
+            context=tuple(_as_alert_message(m, self.settings.max_stored_chars) for m in conv.recent
+                          if _index_of(m) not in conv.evidence),
             ts=msg.ts,
             child=msg.child,
             device=msg.device,
@@ -412,9 +444,10 @@ def _rule_categories(verdict: Verdict) -> set[str]:
 
 
 def _stored_message(
-    msg: ChatMessage, index: int, verdict: Verdict, categories: tuple[str, ...], cap: int
+    index: int, text: str, direction: str, ts: datetime | None, verdict: Verdict,
+    categories: tuple[str, ...], cap: int,
 ) -> AlertMessage:
-    text = msg.text if len(msg.text) <= cap else msg.text[:cap] + "…"
+    text = text if len(text) <= cap else text[:cap] + "…"
     rules: list[str] = []
     highlights: list[tuple[int, int]] = []
     for ev in verdict.evidence:
@@ -425,14 +458,25 @@ def _stored_message(
                 highlights.append((ev.start, ev.end))
     return AlertMessage(
         index=index,
-        direction=msg.direction,
+        direction=direction,
         text=text,
-        ts=msg.ts,
+        ts=ts,
         categories=categories,
         score=float(verdict.score),
         rules=tuple(rules),
         highlights=tuple(sorted(set(highlights))),
     )
+
+
+def _index_of(item: AlertMessage | tuple) -> int:
+    return item.index if isinstance(item, AlertMessage) else item[0]
+
+
+def _as_alert_message(item: AlertMessage | tuple, cap: int) -> AlertMessage:
+    if isinstance(item, AlertMessage):
+        return item
+    index, text, direction, ts, verdict = item
+    return _stored_message(index, text, direction, ts, verdict, (), cap)
 
 
 def describe_settings(settings: TrackerSettings) -> dict[str, Any]:

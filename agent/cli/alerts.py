@@ -126,7 +126,7 @@ def _console():
 
 
 def _list(args: argparse.Namespace) -> int:
-    _config, store, data_dir = _open(args)
+    config, store, data_dir = _open(args)
     alerts = _selected(args, store) if store is not None else []
     if args.json:
         for a in alerts:
@@ -148,7 +148,7 @@ def _list(args: argparse.Namespace) -> int:
     for col in ("ID", "When", "Child", "Severity", "What", "Where", "Seen"):
         table.add_column(col, overflow="fold")
     for a in alerts:
-        what = title(a, "en").split(": ", 1)[-1]
+        what = title(a, config.alerts.language).split(": ", 1)[-1]
         table.add_row(str(a.id), local_time(a.ts), a.child or a.device or "-",
                       f"[{SEVERITY_STYLE.get(a.severity, '')}]{a.severity}[/]", what,
                       a.app or "-", "yes" if a.acknowledged else ("repeat" if a.suppressed else ""))
@@ -157,7 +157,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    _config, store, data_dir = _open(args)
+    config, store, data_dir = _open(args)
     alert = store.get_alert(args.id) if store is not None else None
     if alert is None:
         raise UsageError(f"no alert {args.id} in {data_dir}/jaga.db")
@@ -198,7 +198,8 @@ def _show(args: argparse.Namespace) -> int:
             lines.append(f"  {escape(r.target_label)}: {state} ({r.attempts} attempt(s)){err}")
     if alert.acknowledged:
         lines.append(f"\nAcknowledged {local_time(alert.acknowledged)}")
-    console.print(Panel("\n".join(lines), title=f"#{alert.id} {escape(title(alert, 'en'))}",
+    console.print(Panel("\n".join(lines),
+                        title=f"#{alert.id} {escape(title(alert, config.alerts.language))}",
                         title_align="left"))
     return 0
 

@@ -17,6 +17,11 @@ from tests.alert_samples import OFFER_TEXT, make_alert
 NOW = datetime.now().astimezone()
 
 
+@pytest.fixture(autouse=True)
+def no_user_config(tmp_path, monkeypatch):
+    monkeypatch.setenv("JAGA_CONFIG", str(tmp_path / "absent.yaml"))
+
+
 @pytest.fixture
 def data_dir(tmp_path):
     store = Store.open(tmp_path)
@@ -63,7 +68,14 @@ def test_list_json_applies_filters(capsys, data_dir, args, expected):
 def test_list_table_names_child_severity_and_what_happened(capsys, data_dir):
     status, out, _ = jaga(capsys, "alerts", "--data-dir", str(data_dir))
     assert status == 0
-    assert "Budi" in out and "high" in out and "offered phone" in out
+    assert "Budi" in out and "high" in out and "menawarkan" in out  # alerts.language: id
+
+
+def test_list_table_speaks_the_configured_language(capsys, data_dir, tmp_path):
+    config = tmp_path / "jaga.yaml"
+    config.write_text("version: 1\nalerts: {language: en}\n")
+    status, out, _ = jaga(capsys, "alerts", "--data-dir", str(data_dir), "--config", str(config))
+    assert status == 0 and "offered" in out and "menawarkan" not in out
 
 
 def test_list_without_a_store_says_there_are_no_alerts_and_creates_nothing(capsys, tmp_path):

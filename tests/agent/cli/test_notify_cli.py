@@ -12,6 +12,11 @@ from tests.receivers import JsonReceiver, SmtpSink, free_port
 SECRET = "s3cretpassw0rd"
 
 
+@pytest.fixture(autouse=True)
+def no_user_config(tmp_path, monkeypatch):
+    monkeypatch.setenv("JAGA_CONFIG", str(tmp_path / "absent.yaml"))
+
+
 def jaga(capsys, *argv: str) -> tuple[int, str, str]:
     status = main(list(argv))
     out, err = capsys.readouterr()

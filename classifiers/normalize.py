@@ -86,10 +86,13 @@ _SINGLES = re.compile(r"(?<![^ ])(?:[^\W_]|[@$])(?: +(?:[^\W_]|[@$])){2,}(?![^ ]
 _SQUEEZE = re.compile(r"([^\W\d_])\1\1+")
 _WORD_SPLIT = re.compile(r"[^ ]+")
 _AMOUNT = re.compile(
-    r"(?:rp|idr|usd)?[0-9]+(?:rb|ribu|rebu|rbu|k|jt|juta|m|an|x|th|thn|tahun|jam|j|menit|mnt"
+    r"(?:rp|idr|usd)?[1-9][0-9]*(?:rb|ribu|rebu|rbu|k|jt|juta|m|an|x|th|thn|tahun|jam|j|menit|mnt"
     r"|hari|hr|minggu|mgg|bulan|bln|am|pm|gb|mb|kb|tb|km|cm|kg|gr|g|st|nd|rd|s)?")
-_WORD_THEN_NUMBER = re.compile(rf"([^\W\d_]+)([0-9]+|{_AMOUNT.pattern})")
+_WORD_THEN_NUMBER = re.compile(rf"(.*[^\W\d_])([0-9]+|{_AMOUNT.pattern})")
 _NUMBER_THEN_WORD = re.compile(r"([0-9]+)([^\W\d_]+)")
+_DOUBLE = re.compile(r"([^\W\d_])\1")
+# Indonesian reduplication written with a 2, with an optional suffix: "hati2", "satu2nya".
+_REDUPLICATION = re.compile(r"([^\W\d_]{2,})2(nya|an|kan|in|lah|mu|ku)?")
 _ADDRESS_AT = re.compile(r"[^\W\d_]{3}@[^\W\d_]{3}")
 
 # A piece of a word's reading: (text, start, end, one_to_one) with start/end inside the word;
@@ -206,13 +209,28 @@ def _reading(t: _Tables, word: str, start: int, end: int) -> Piece:
     return (final, start, end, final == word)
 
 
+def _undouble(t: _Tables, word: str) -> str | None:
+    """The standard form of an unknown word with doubled letters whose single form is known
+    ("sayangg" -> sayang, "kamuu" -> kamu); None when that does not apply ("maaf" stays)."""
+    if word in t.known or not _DOUBLE.search(word):
+        return None
+    single = _DOUBLE.sub(_squeeze_repl, word)
+    if len(single) < 3 or single not in t.known:
+        return None
+    return t.slang.get(single, single)
+
+
 def _known_reading(t: _Tables, word: str) -> str | None:
     """The letter reading of a leetspeak word that is a known word, or None."""
     if any(c not in _LEET and not c.isalpha() for c in word):
         return None
     default = "".join(_LEET.get(c, c) for c in word)
-    if _SQUEEZE.sub(_squeeze_repl, default) in t.known:
+    squeezed = _SQUEEZE.sub(_squeeze_repl, default)
+    if squeezed in t.known:
         return default
+    single = _undouble(t, squeezed)
+    if single is not None:
+        return single
     ambiguous = [i for i, c in enumerate(word) if c in _LEET_ALTERNATIVES]
     if not ambiguous or len(ambiguous) > 4:
         return None
@@ -241,7 +259,8 @@ def _read_word(t: _Tables, tok: str) -> list[Piece]:
     if squeezed != tok:  # (the tracked path squeezes the whole text before, so only fast text)
         return [(" ".join(p[0] for p in _read_word(t, squeezed) if p[0]), 0, n, False)]
     if tok.isalpha() or tok in t.tokens:
-        return [(tok, 0, n, True)]
+        single = _undouble(t, tok)
+        return [(tok, 0, n, True)] if single is None else [(single, 0, n, False)]
     a, b = 0, n
     while a < b and tok[a] in "@$":
         a += 1
@@ -256,9 +275,10 @@ def _read_word(t: _Tables, tok: str) -> list[Piece]:
         known = _known_reading(t, tok[start:end])
         if known is not None:
             return [_reading(t, known, start, end)]
-    if b - a >= 3 and core[-1] == "2" and core[:-1].isalpha():
-        first = _shift(_read_word(t, core[:-1]), a)
-        again = " ".join(text for text, *_ in first)
+    m = _REDUPLICATION.fullmatch(core)
+    if m:
+        first = _shift(_read_word(t, m.group(1)), a)
+        again = " ".join(text for text, *_ in first) + (m.group(2) or "")
         return [*first, (again, a, b, False)]
     if _ADDRESS_AT.search(core):
         pieces: list[Piece] = []
@@ -267,8 +287,12 @@ def _read_word(t: _Tables, tok: str) -> list[Piece]:
             pieces += _shift(_read_word(t, part), offset)
             offset += len(part) + 1
         return pieces
-    m = _WORD_THEN_NUMBER.fullmatch(core) or _NUMBER_THEN_WORD.fullmatch(core)
-    if m and (m.re is _WORD_THEN_NUMBER or len(m.group(1)) >= 2 or m.group(2) in t.known):
+    m = _WORD_THEN_NUMBER.fullmatch(core)
+    if m and (m.group(1).isalpha() or _known_reading(t, m.group(1)) is not None):
+        cut = a + m.end(1)
+        return _shift(_read_word(t, m.group(1)), a) + _shift(_read_word(t, m.group(2)), cut)
+    m = _NUMBER_THEN_WORD.fullmatch(core)
+    if m and (len(m.group(1)) >= 2 or m.group(2) in t.known):
         cut = a + m.end(1)
         return _shift(_read_word(t, m.group(1)), a) + _shift(_read_word(t, m.group(2)), cut)
     if all(c in _LEET or c.isalpha() for c in core):

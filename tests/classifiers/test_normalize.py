@@ -36,12 +36,16 @@ CASES = [
     ("$ekolah", "sekolah"),
     ("y9 p3nt1ng", "yang penting"),  # slang looked up after reading the digits
     ("m3ndoan", "mendoan"),  # unknown word: the usual reading
+    ("0m", "om"),  # not an amount: amounts do not start with 0
+    ("k1r1mm f0t00", "kirim foto"),  # a doubled last letter dropped when that gives a known word
+    ("ku0ta10gb", "kuota 10gb"),  # leetspeak glued to an amount
     # --- spaced, dotted and dashed letters -------------------------------------------------------
     ("p u l s a", "pulsa"),
     ("p.u.l.s.a gratis", "pulsa gratis"),
     ("p-u-l-s-a", "pulsa"),
     ("mau p. u. l. s. a?", "mau pulsa"),
     ("p u l 5 a", "pulsa"),
+    ("k u 0 t a 1 0 g b", "kuota 10gb"),
     ("f o t o  dong", "foto dong"),
     ("u r cute", "you are cute"),  # two single letters are words, not a spelled word
     ("u r u", "you are you"),  # every letter a one-letter slang word: words, not spelling
@@ -54,6 +58,8 @@ CASES = [
     ("gkkk", "tidak"),
     ("maaf saat", "maaf saat"),  # doubles stay
     ("yaa", "ya"),  # a common double fixed by the slang map
+    ("sayangg kamuu", "sayang kamu"),  # doubled letters of known words
+    ("good kiss boss", "good kiss boss"),  # real doubles of words that are known or unknown
     ("s000 cute", "so cute"),  # squeezed after the digits are read
     # --- lookalike letters -----------------------------------------------------------------------
     ("\u0420ulsa", "pulsa"),  # Cyrillic capital Er
@@ -82,6 +88,8 @@ CASES = [
     ("cakep bgt, otw", "cakep banget otw"),
     ("kirim poto dong", "kirim foto dong"),  # "dong" the particle is kept
     ("hati2 ya", "hati hati ya"),
+    ("satu2nya deg2an", "satu satunya deg degan"),  # reduplication with a suffix
+    ("tmn2nya dll", "teman temannya dan lain lain"),
     # --- Kupang Malay ----------------------------------------------------------------------------
     ("beta sonde tau", "saya tidak tahu"),
     ("lu su makan ko?", "kamu sudah makan kamu"),

@@ -206,7 +206,8 @@ class AlertService:
         minutes = self.config.alerts.realert_minutes
         if minutes <= 0 or not alert.categories:
             return False
-        ts = alert.ts or datetime.fromtimestamp(self.clock()).astimezone()
+        # A chat export's times may be naive: they are the box's local time, as in the store.
+        ts = alert.ts.astimezone() if alert.ts else datetime.fromtimestamp(self.clock()).astimezone()
         recent = store.recent_in_conversation(alert.conversation, ts - timedelta(minutes=minutes))
         rank = severity_rank(alert.severity)
         return all(

@@ -344,3 +344,12 @@ def test_the_worker_and_flush_together_send_each_alert_once(services):
         assert svc.flush(20)
         svc.stop()
     assert len(footers(receiver)) == 5 and len(set(footers(receiver))) == 5
+
+
+def test_naive_times_from_a_chat_export_are_stored_and_realert_still_works(services):
+    svc = services(config("json://127.0.0.1:9/"))
+    naive = NOON.replace(tzinfo=None)
+    first = svc.record(make_alert(ts=naive))
+    again = svc.record(make_alert(ts=naive + timedelta(minutes=5)))
+    assert first is not None and again is not None and svc.unsaved == []
+    assert svc.store.get_alert(again).suppressed

@@ -24,7 +24,9 @@ What the normalizer does, in this order:
    "p.u.l.s.a", "p-u-l-5-a") becomes one word when at least 2 and more than half are letters,
    unless every one of them is a one-letter slang word ("u r u" stays "you are you").
 5. A letter repeated 3+ times is squeezed to one ("pulsaaaa" -> "pulsa", "yukkk" -> "yuk");
-   doubles ("maaf", "saat") stay. Digits are never squeezed.
+   doubles ("maaf", "saat") stay, except in a word that is not known while its single-letter
+   form is ("sayangg" -> sayang, "kamuu" -> kamu; known words: lexicon.yaml, slang.yaml).
+   Digits are never squeezed.
 6. Each word (split on separators) is read once (cached):
    - a slang key becomes its standard word(s) (slang.yaml: "gk" -> tidak, "beta" -> saya);
    - a plain number stays ("0812", "7"), as do amounts and quantities ("50rb", "100k", "rp50000",
@@ -34,7 +36,7 @@ What the normalizer does, in this order:
      6 g/b, 7 t, 8 b, 9 g/q, @ a, $ s), preferring a reading that is a known word (lexicon.yaml,
      slang.yaml): "pu1sa" -> pulsa, "s3kolah" -> sekolah, "k4mu" -> kamu; then squeezed and looked
      up in the slang map again ("y9" -> yang);
-   - a trailing "2" repeats the word ("hati2" -> "hati hati");
+   - a "2" after a word repeats it ("hati2" -> "hati hati", "satu2nya" -> "satu satunya");
    - a word glued to a number is split ("jam7" -> "jam 7", "pulsa50rb" -> "pulsa 50rb",
      "2orang" -> "2 orang"); anything else with digits that is not leetspeak stays as written;
    - an address-like "name@host" is split at the "@".

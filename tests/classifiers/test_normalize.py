@@ -86,6 +86,7 @@ CASES = [
     ("aq sm km aja", "aku sama kamu saja"),
     ("udh blm? brp umr km", "sudah belum berapa umur kamu"),
     ("cakep bgt, otw", "cakep banget otw"),
+    ("ssst, sstt, shhh", "sst sst sst"),
     ("kirim poto dong", "kirim foto dong"),  # "dong" the particle is kept
     ("hati2 ya", "hati hati ya"),
     ("satu2nya deg2an", "satu satunya deg degan"),  # reduplication with a suffix

@@ -80,6 +80,7 @@ _LEET: Final = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "6": "g", "7":
                 "9": "g", "@": "a", "$": "s"}
 _LEET_ALTERNATIVES: Final = {"1": "l", "6": "b", "9": "q"}
 _MAX_CACHED_WORD: Final = 40
+_MAX_WORD: Final = 40  # longer tokens mixing letters and digits are not read as leetspeak
 _MAX_CACHE: Final = 100_000
 
 # A thousands separator: "50.000", "1,500,000" (the digit before it is kept by the replacement).
@@ -271,8 +272,8 @@ def _read_word(t: _Tables, tok: str) -> list[Piece]:
     if a == b:
         return []
     core = tok[a:b]
-    if core.isdigit() or core in t.tokens or _AMOUNT.fullmatch(core):
-        return [(core, a, b, True)]
+    if core.isdigit() or core in t.tokens or _AMOUNT.fullmatch(core) or len(core) > _MAX_WORD:
+        return [(core, a, b, True)]  # (a long run of letters and digits is a code, not a word)
     for start, end in ((0, n), (a, b)) if (a, b) != (0, n) else ((0, n),):
         known = _known_reading(t, tok[start:end])
         if known is not None:

@@ -124,6 +124,7 @@ CASES = [
     ("$50 @budi", "50 budi"),
     ("main ps5 di 4g", "main ps5 di 4g"),
     ("2orang", "2 orang"),
+    ("kode " + "a1" * 25, "kode " + "a1" * 25),  # a long letters-and-digits code is not leetspeak
     # --- addresses -------------------------------------------------------------------------------
     ("budi@example.com", "budi example com"),
 ]

@@ -67,8 +67,9 @@ def test_json_output_is_one_contract_object_per_alert(tmp_path, config):
         assert alert["severity"] in ("low", "medium", "high") and 0 <= alert["score"] <= 1
     # message_index counts within the conversation: c1's fourth message is its secrecy request.
     assert alerts[0]["message_index"] in (3, 4, 5)
-    assert alerts[-1]["message_index"] == 5 and alerts[-1]["severity"] == "high"
-    assert "sexual" in alerts[-1]["categories"]
+    assert alerts[-1]["message_index"] in (4, 5) and alerts[-1]["severity"] == "high"
+    ranks = [("low", "medium", "high").index(a["severity"]) for a in alerts]
+    assert ranks == sorted(set(ranks)), "an alert is raised again only when its severity rises"
 
 
 def test_table_output_lists_alerts_and_a_closing_count(tmp_path, config):

@@ -210,10 +210,26 @@ def test_schema_rejects_what_the_loader_rejects(what, old, new, code, line):
         jsonschema.validate(document, schema)
 
 
-def test_readme_example_rule_is_valid():
-    # The first rule of the README's format block is a complete, valid rule.
+def readme_yaml_blocks() -> list[str]:
     readme = (Path(__file__).resolve().parents[2] / "rules" / "README.md").read_text(encoding="utf-8")
-    block = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    return [block.split("```", 1)[0] for block in readme.split("```yaml\n")[1:]]
+
+
+def test_readme_format_block_first_rule_is_valid():
+    # The format block's pack header and first rule are complete and valid as written.
+    block = next(b for b in readme_yaml_blocks() if b.startswith("version: 1"))
     first_rule = block.split("\n\n  #", 1)[0]
-    pack, problems = read_pack("README.md", textwrap.dedent(first_rule))
+    pack, problems = read_pack("README.md", first_rule)
     assert problems == [] and pack is not None and pack.rules[0].id == "id.offer.pulsa"
+
+
+def test_readme_tutorial_rule_lints_clean_and_passes_its_examples():
+    from classifiers.lint import lint_packs
+    from classifiers.ruletest import run_examples
+
+    tutorial = next(b for b in readme_yaml_blocks() if "id.offer.diamond_gratis" in b)
+    rule = textwrap.indent(textwrap.dedent(tutorial), "  ")  # the block sits in a numbered list
+    pack, problems = read_pack("README.md", "version: 1\npack: {id: t, title: T, lang: id}\nrules:\n" + rule)
+    assert problems == [] and pack is not None
+    assert lint_packs([(pack, problems)]).problems == []
+    assert run_examples([pack]).summary() == "2 passed, 0 failed, 0 todo"

@@ -126,6 +126,7 @@ class ChatServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive
+            disable_nagle_algorithm = True  # no 40 ms Nagle/delayed-ACK stalls between writes
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -10,13 +10,15 @@ an alert even when no single message would raise one. A single message the score
 raises one on its own.
 
 An alert is raised when the risk crosses the child's threshold, and raised again for the same
-conversation only when its severity rises. It carries the evidence (the messages that made the
+conversation only when its severity rises (or, once the risk has faded to half the threshold, for
+a new episode). It carries the evidence (the messages that made the
 risk, with categories, rules and highlighted spans) and the few messages before the one that
 raised it.
 
 Memory is bounded: conversations are kept in an LRU of `max_conversations`, each with a window of
 `context_messages` recent messages and at most `max_evidence` evidence messages, and at most
-`max_stored_chars` characters of any message are kept. Pure logic: no mitmproxy, no I/O.
+`max_stored_chars` characters of any message are kept. Pure logic: no mitmproxy, no I/O. Not
+thread-safe: one thread (the addon's worker, or `jaga scan`) feeds a tracker.
 """
 
 from __future__ import annotations
@@ -137,6 +139,7 @@ class TrackerSettings:
     single_message_factor: float = 0.72  # a lone message's score, as conversation risk
     stage_pairs: dict[tuple[str, str], float] = field(default_factory=lambda: dict(DEFAULT_STAGE_PAIRS))
     model_only_factor: float = 0.6  # weight of a category that only the model (no rule) saw
+    rearm_below: float = 0.5  # once risk fades below this share of the threshold, alert anew
     min_signal: float = 0.15  # category scores below this are noise and are ignored
     child_sensitivity: dict[str, str] = field(default_factory=dict)  # child name -> high|normal|low
     default_sensitivity: str = "normal"
@@ -251,6 +254,10 @@ class ConversationTracker:
             return None
 
         self._apply_decay(conv)
+        rearm_at = settings.rearm_below * settings.threshold_for(msg.child)
+        if conv.alerted != "none" and self._risk(conv)[0] < rearm_at:
+            # The earlier episode has faded away: a new one may alert again from "low".
+            conv.alerted = "none"
         for category, strength in signals:
             current = conv.signals.get(category)
             if current is None or strength >= current.strength:

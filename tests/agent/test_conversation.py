@@ -162,6 +162,16 @@ def test_rising_severity_raises_again(scorer):
     assert again is not None and severity_rank(again.severity) > severity_rank(first[-1].severity)
 
 
+def test_a_new_episode_alerts_again_once_the_old_one_has_faded(scorer):
+    tracker = ConversationTracker(scorer)
+    first = [tracker.feed(msg(t, ts=T0)) for t in ("offerword", "secretword")]
+    assert any(first)
+    soon = [tracker.feed(msg(t, ts=T0 + timedelta(hours=2))) for t in ("offerword", "secretword")]
+    assert not any(soon), "the same episode does not alert again at the same severity"
+    later = [tracker.feed(msg(t, ts=T0 + timedelta(days=90))) for t in ("offerword", "secretword")]
+    assert any(later)
+
+
 # --- evidence and context ---------------------------------------------------------------------
 
 

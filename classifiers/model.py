@@ -16,8 +16,9 @@ the reviewed `ALLOWED_TYPES` -> `skops.io.load(trusted=TRUSTED_TYPES)`. Any fail
 
 `get_model()` loads lazily, once per path; the scorer calls it and falls back to the rules.
 Prediction goes through `RiskModel.predict`, which computes exactly the Pipeline's numbers
-(tests check this) with a vectorized fast path, because scikit-learn's per-call overhead and
-Python n-gram loop alone would exceed the proxy's latency budget.
+(tests check this) from plain arrays (classifiers/model_runtime.py): scikit-learn's per-call
+overhead and Python n-gram loop would exceed the proxy's latency budget, and importing it its
+memory budget, so `get_model` loads in a child process and keeps only the arrays.
 """
 
 from __future__ import annotations
@@ -30,14 +31,14 @@ import re
 import threading
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from itertools import repeat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from classifiers.categories import CATEGORIES, DIRECTIONS
+from classifiers.model_runtime import LinearModel, load_isolated
 
 log = logging.getLogger(__name__)
 
@@ -303,13 +304,17 @@ _cache_lock = threading.Lock()
 
 
 def get_model(path: str | Path | None = None) -> RiskModel:
-    """The model at `path`, loaded on first use and kept; a failure is remembered and re-raised
-    (so a broken model is checked once, not at every message)."""
+    """The model at `path` for scoring, loaded on first use and kept; a failure is remembered
+    and re-raised (so a broken model is checked once, not at every message).
+
+    The checks and the skops load run in a child process (classifiers/model_runtime.py), so
+    that this process holds only the model's arrays, not scikit-learn."""
     key = Path(path).resolve() if path else DEFAULT_MODEL_PATH
     with _cache_lock:
         if key not in _cache:
             try:
-                _cache[key] = load_model(key)
+                linear, meta = load_isolated(key)
+                _cache[key] = RiskModel(None, meta, key, linear)
             except ModelError as e:
                 _cache[key] = e
         found = _cache[key]
@@ -328,12 +333,13 @@ def clear_cache() -> None:
 
 @dataclass
 class RiskModel:
-    """A loaded, checked model with its metadata."""
+    """A loaded, checked model with its metadata: the Pipeline itself (load_model), or only its
+    run-time arrays (get_model, which loads in a child process)."""
 
-    pipeline: Any
+    pipeline: Any | None
     metadata: dict[str, Any]
     path: Path
-    _fast: _FastLinear | None = field(default=None, init=False, repr=False)
+    linear: LinearModel | None = None
 
     name = MODEL_NAME
 
@@ -362,18 +368,20 @@ class RiskModel:
         if "features" not in steps or n != len(OUTPUTS):
             raise ModelError("invalid", f"model file {self.path} is not a jaga model "
                              f"(expected {len(OUTPUTS)} outputs, found {n}); run `jaga train`")
-        self._fast = _FastLinear.build(self.pipeline)
+        self.linear = LinearModel.from_pipeline(self.pipeline)
 
     def predict(self, texts: Sequence[str], directions: Sequence[str]) -> np.ndarray:
         """Probabilities, shape (len(texts), len(OUTPUTS)), for normalized texts."""
         if not len(texts):
             return np.zeros((0, len(OUTPUTS)))
-        if self._fast is not None:
-            return self._fast.predict(texts, directions)
+        if self.linear is not None:
+            return self.linear.predict(texts, directions)
         return self.predict_reference(texts, directions)
 
     def predict_reference(self, texts: Sequence[str], directions: Sequence[str]) -> np.ndarray:
-        """The Pipeline's own predict_proba (slow per call; the fast path must equal it)."""
+        """The Pipeline's own predict_proba (slow per call; the run-time arrays must equal it)."""
+        if self.pipeline is None:
+            raise ValueError("this model was loaded as run-time arrays only (get_model)")
         return np.asarray(self.pipeline.predict_proba(model_inputs(texts, directions)))
 
 
@@ -387,101 +395,3 @@ def combined_score(rule_score: float, model_probability: float, *, model_weight:
     m = min(max(model_probability, 1e-6), 1 - 1e-6)
     z = model_weight * float(np.log(m / (1 - m))) + rule_weight * rule_score + bias
     return float(1.0 / (1.0 + np.exp(-z)))
-
-
-class _FastLinear:
-    """P(output) = sigmoid(x @ W.T + b), with x built as the Pipeline's vectorizers build it.
-
-    N-grams come from regular expressions (C loops) instead of Python slicing, and the whole
-    batch is weighted, normalized and multiplied with numpy in one go.
-    """
-
-    def __init__(self, blocks: list[tuple[Any, re.Pattern[str], int]], direction: tuple[list[str], int],
-                 weights: np.ndarray, bias: np.ndarray):
-        self.blocks = blocks  # (vectorizer, its token pattern, its first column)
-        self.direction_categories, self.direction_offset = direction
-        self.weights = weights  # (n_features, n_outputs)
-        self.bias = bias
-        self.char_patterns: dict[int, re.Pattern[str]] = {}
-
-    @classmethod
-    def build(cls, pipeline: Any) -> _FastLinear | None:
-        """The fast path for this pipeline, or None where it would not be exact."""
-        try:
-            features = pipeline.named_steps["features"]
-            estimators = pipeline.named_steps["classify"].estimators_
-            coefs = [e.coef_.ravel() for e in estimators]
-            bias = np.array([float(e.intercept_[0]) for e in estimators])
-            slices = features.output_indices_
-            blocks = []
-            for name in ("chars", "words"):
-                vec = features.named_transformers_[name]
-                exact = (vec.analyzer in ("char_wb", "word") and not vec.lowercase
-                         and vec.preprocessor is None and vec.tokenizer is None
-                         and vec.stop_words is None and vec.strip_accents is None
-                         and vec.norm == "l2" and vec.use_idf and vec.sublinear_tf
-                         and not vec.binary
-                         and (vec.analyzer == "word" or vec.ngram_range[0] >= 2))
-                if not exact:
-                    return None
-                blocks.append((vec, re.compile(vec.token_pattern), slices[name].start))
-            onehot = features.named_transformers_["direction"]
-            direction = ([str(c) for c in onehot.categories_[0]], slices["direction"].start)
-        except (AttributeError, KeyError, IndexError):
-            return None  # e.g. a category with no examples: a constant predictor
-        return cls(blocks, direction, np.vstack(coefs).T.copy(), bias)
-
-    def _char_pattern(self, n: int) -> re.Pattern[str]:
-        # In " w1  w2 " (each word padded by a space), the n-grams of char_wb are exactly the
-        # length-n windows whose inner characters hold no space (and, for n == 2, not "  ").
-        if n not in self.char_patterns:
-            expr = r"(?=([^ ].|.[^ ]))" if n == 2 else rf"(?=(.[^ ]{{{n - 2}}}.))"
-            self.char_patterns[n] = re.compile(expr, re.DOTALL)
-        return self.char_patterns[n]
-
-    def _grams(self, vec: Any, token_pattern: re.Pattern[str], text: str) -> list[str]:
-        lo, hi = vec.ngram_range
-        if vec.analyzer == "char_wb":
-            padded = " " + "  ".join(text.split()) + " "
-            grams: list[str] = []
-            for n in range(lo, hi + 1):
-                grams += self._char_pattern(n).findall(padded)
-            return grams
-        tokens = token_pattern.findall(text)
-        grams = tokens if lo == 1 else []
-        for n in range(max(lo, 2), hi + 1):
-            grams += [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
-        return grams
-
-    def predict(self, texts: Sequence[str], directions: Sequence[str]) -> np.ndarray:
-        from scipy.sparse import csr_matrix
-
-        n_docs = len(texts)
-        logits = np.tile(self.bias, (n_docs, 1))
-        doc_index = np.arange(n_docs)
-        for vec, token_pattern, offset in self.blocks:
-            get, n_features = vec.vocabulary_.get, len(vec.idf_)
-            ids: list[int] = []
-            lengths: list[int] = []
-            for text in texts:
-                grams = self._grams(vec, token_pattern, text)
-                ids += map(get, grams, repeat(-1))
-                lengths.append(len(grams))
-            cols = np.array(ids, dtype=np.int64)
-            keep = cols >= 0
-            rows = np.repeat(doc_index, lengths)[keep]
-            indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n_docs))))
-            x = csr_matrix((np.ones(len(rows)), cols[keep], indptr), shape=(n_docs, n_features))
-            x.sum_duplicates()  # data becomes each n-gram's count in its document
-            x.data = (1.0 + np.log(x.data)) * vec.idf_[x.indices]
-            row_of = np.repeat(doc_index, np.diff(x.indptr))
-            norms = np.sqrt(np.bincount(row_of, weights=x.data * x.data, minlength=n_docs))
-            x.data /= norms[row_of]
-            logits += x @ self.weights[offset:offset + n_features]
-        index = {d: i for i, d in enumerate(self.direction_categories)}
-        for i, d in enumerate(directions):
-            j = index.get(d)
-            if j is not None:
-                logits[i] += self.weights[self.direction_offset + j]
-        return 1.0 / (1.0 + np.exp(-logits))
-

@@ -87,9 +87,16 @@ def test_one_message_at_a_time_equals_the_batch(shipped):
     np.testing.assert_allclose(single, batch, atol=1e-12)
 
 
-def test_get_model_loads_once(copy):
+def test_get_model_loads_once_in_a_child_and_predicts_the_same(copy, shipped):
     model_module.clear_cache()
-    assert get_model(copy) is get_model(copy)
+    isolated = get_model(copy)
+    assert get_model(copy) is isolated
+    assert isolated.pipeline is None  # only the arrays came back
+    assert isolated.metadata == shipped.metadata
+    texts = [normalize(t).text for t, _ in TEXTS]
+    directions = [d for _, d in TEXTS]
+    np.testing.assert_array_equal(isolated.predict(texts, directions),
+                                  shipped.predict(texts, directions))
     model_module.clear_cache()
 
 
@@ -121,6 +128,15 @@ def test_bad_model_file_is_refused_with_a_clear_error(copy, damage, kind, says):
     with pytest.raises(ModelError, match=says) as e:
         load_model(copy)
     assert e.value.kind == kind
+
+
+def test_the_child_loader_refuses_a_bad_file_with_the_same_kind(copy):
+    flip_a_byte(copy)
+    model_module.clear_cache()
+    with pytest.raises(ModelError, match="does not match its metadata") as e:
+        get_model(copy)
+    assert e.value.kind == "tampered"
+    model_module.clear_cache()
 
 
 def _save_with_metadata(pipeline, folder: Path) -> Path:

@@ -1,0 +1,219 @@
+"""The risk model at run time: the Pipeline's exact numbers from plain arrays.
+
+`LinearModel` computes what classifiers/model.py's Pipeline computes (TF-IDF of char_wb and word
+n-grams, l2-normalized per block, a one-hot direction, one logistic regression per output) with
+numpy alone: n-grams come from regular expressions (C loops) instead of scikit-learn's Python
+slicing, and a batch is weighted, normalized and multiplied in a few vectorized steps. Tests check
+it against the Pipeline's predict_proba.
+
+`load_isolated(path)` keeps scikit-learn and skops out of the long-running process: a short-lived
+child (`python -m classifiers.model_runtime PATH`) runs every check of `model.load_model` and the
+skops load, and hands back only the arrays and the verified metadata, as an .npz read with
+allow_pickle=False. Importing scikit-learn alone costs ~100 MB of resident memory, more than the
+whole budget of a loaded scorer on a Raspberry Pi.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import repeat
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+CHILD_TIMEOUT = 300  # seconds; loading on a slow Raspberry Pi SD card takes a few
+CHILD_MODEL_ERROR = 3  # exit status of the child for a ModelError (JSON on stderr)
+CHUNK = 512  # documents per vectorized step: bounds the temporary arrays
+
+
+@dataclass
+class TextBlock:
+    """One TF-IDF vectorizer of the Pipeline, as data."""
+
+    analyzer: str  # "char_wb" or "word"
+    ngram_range: tuple[int, int]
+    token_pattern: str
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    offset: int  # its first column in the feature vector
+
+    def __post_init__(self) -> None:
+        self.tokens = re.compile(self.token_pattern)
+        # In " w1  w2 " (each word padded by a space), char_wb's n-grams are exactly the length-n
+        # windows whose inner characters hold no space (and, for n == 2, that are not "  ").
+        self.windows = [re.compile(r"(?=([^ ].|.[^ ]))" if n == 2 else
+                                   rf"(?=(.[^ ]{{{n - 2}}}.))", re.DOTALL)
+                        for n in range(self.ngram_range[0], self.ngram_range[1] + 1)]
+
+    def grams(self, text: str) -> list[str]:
+        if self.analyzer == "char_wb":
+            padded = " " + "  ".join(text.split()) + " "
+            grams: list[str] = []
+            for window in self.windows:
+                grams += window.findall(padded)
+            return grams
+        tokens = self.tokens.findall(text)
+        lo, hi = self.ngram_range
+        grams = tokens if lo == 1 else []
+        for n in range(max(lo, 2), hi + 1):
+            grams += [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+        return grams
+
+
+class LinearModel:
+    """P(output) = sigmoid(x @ weights + bias), x built as the Pipeline's features."""
+
+    def __init__(self, blocks: list[TextBlock], direction_categories: list[str],
+                 direction_offset: int, weights: np.ndarray, bias: np.ndarray):
+        self.blocks = blocks
+        self.direction_index = {d: direction_offset + i for i, d in enumerate(direction_categories)}
+        self.direction_categories = direction_categories
+        self.direction_offset = direction_offset
+        self.weights = weights  # (n_features, n_outputs)
+        self.bias = bias
+
+    @classmethod
+    def from_pipeline(cls, pipeline: Any) -> LinearModel | None:
+        """The same model as plain arrays, or None where this would not be exact."""
+        try:
+            features = pipeline.named_steps["features"]
+            estimators = pipeline.named_steps["classify"].estimators_
+            weights = np.vstack([e.coef_.ravel() for e in estimators]).T.copy()
+            bias = np.array([float(e.intercept_[0]) for e in estimators])
+            slices = features.output_indices_
+            blocks = []
+            for name in ("chars", "words"):
+                vec = features.named_transformers_[name]
+                exact = (vec.analyzer in ("char_wb", "word") and not vec.lowercase
+                         and vec.preprocessor is None and vec.tokenizer is None
+                         and vec.stop_words is None and vec.strip_accents is None
+                         and vec.norm == "l2" and vec.use_idf and vec.sublinear_tf
+                         and not vec.binary
+                         and (vec.analyzer == "word" or vec.ngram_range[0] >= 2))
+                if not exact:
+                    return None
+                blocks.append(TextBlock(vec.analyzer, tuple(vec.ngram_range), vec.token_pattern,
+                                        {t: int(i) for t, i in vec.vocabulary_.items()},
+                                        np.asarray(vec.idf_, float), slices[name].start))
+            onehot = features.named_transformers_["direction"]
+            categories = [str(c) for c in onehot.categories_[0]]
+            return cls(blocks, categories, slices["direction"].start, weights, bias)
+        except (AttributeError, KeyError, IndexError):
+            return None  # e.g. a category with no examples: a constant predictor
+
+    def predict(self, texts: Sequence[str], directions: Sequence[str]) -> np.ndarray:
+        """Probabilities, one row per normalized text."""
+        out = np.empty((len(texts), len(self.bias)))
+        for start in range(0, len(texts), CHUNK):
+            out[start:start + CHUNK] = self._predict(texts[start:start + CHUNK],
+                                                     directions[start:start + CHUNK])
+        return out
+
+    def _predict(self, texts: Sequence[str], directions: Sequence[str]) -> np.ndarray:
+        n_docs = len(texts)
+        logits = np.tile(self.bias, (n_docs, 1))
+        for block in self.blocks:
+            get, n_features = block.vocabulary.get, len(block.idf)
+            ids: list[int] = []
+            lengths: list[int] = []
+            for text in texts:
+                grams = block.grams(text)
+                ids += map(get, grams, repeat(-1))
+                lengths.append(len(grams))
+            cols = np.array(ids, dtype=np.int64)
+            keep = cols >= 0
+            if not keep.any():
+                continue
+            rows = np.repeat(np.arange(n_docs), lengths)[keep]
+            # Count each n-gram per document: sorted (row, column) keys and their run lengths.
+            keys, counts = np.unique(rows * n_features + cols[keep], return_counts=True)
+            rows, cols = keys // n_features, keys % n_features
+            values = (1.0 + np.log(counts)) * block.idf[cols]  # sublinear tf times idf
+            norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=n_docs))
+            values /= norms[rows]
+            contributions = self.weights[block.offset + cols] * values[:, None]
+            starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+            logits[rows[starts]] += np.add.reduceat(contributions, starts, axis=0)
+        for i, d in enumerate(directions):
+            column = self.direction_index.get(d)
+            if column is not None:
+                logits[i] += self.weights[column]
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    # --- plain-array transport (no pickle) ---------------------------------------------------
+
+    def to_bytes(self, metadata: dict[str, Any]) -> bytes:
+        header = {
+            "metadata": metadata,
+            "direction": {"categories": self.direction_categories,
+                          "offset": self.direction_offset},
+            "blocks": [{"analyzer": b.analyzer, "ngram_range": list(b.ngram_range),
+                        "token_pattern": b.token_pattern, "vocabulary": b.vocabulary,
+                        "offset": b.offset} for b in self.blocks],
+        }
+        arrays = {f"idf{i}": b.idf for i, b in enumerate(self.blocks)}
+        buffer = io.BytesIO()
+        np.savez(buffer, weights=self.weights, bias=self.bias,
+                 header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **arrays)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> tuple[LinearModel, dict[str, Any]]:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            header = json.loads(z["header"].tobytes())
+            blocks = [TextBlock(b["analyzer"], tuple(b["ngram_range"]), b["token_pattern"],
+                                b["vocabulary"], z[f"idf{i}"], b["offset"])
+                      for i, b in enumerate(header["blocks"])]
+            model = cls(blocks, header["direction"]["categories"], header["direction"]["offset"],
+                         z["weights"], z["bias"])
+        return model, header["metadata"]
+
+
+def load_isolated(path: Path) -> tuple[LinearModel, dict[str, Any]]:
+    """Check and load `path` in a child process; ModelError as load_model would raise it."""
+    from classifiers.model import ModelError
+
+    package_root = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    try:
+        child = subprocess.run([sys.executable, "-m", "classifiers.model_runtime", str(path)],
+                               capture_output=True, env=env, timeout=CHILD_TIMEOUT, check=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise ModelError("invalid", f"model file {path} could not be loaded: the loader "
+                         f"process failed ({e})") from None
+    if child.returncode == CHILD_MODEL_ERROR:
+        problem = json.loads(child.stderr.decode().strip().splitlines()[-1])
+        raise ModelError(problem["kind"], problem["message"])
+    if child.returncode != 0:
+        last = (child.stderr.decode(errors="replace").strip().splitlines() or ["?"])[-1]
+        raise ModelError("invalid", f"model file {path} could not be loaded: {last}")
+    return LinearModel.from_bytes(child.stdout)
+
+
+def _child(path: str) -> int:
+    """In the child: every check, the skops load, then the arrays to standard output."""
+    from classifiers.model import ModelError, load_model
+
+    try:
+        model = load_model(Path(path))
+        if model.linear is None:
+            raise ModelError("invalid", f"model file {path} has a shape the run-time model "
+                             "cannot reproduce exactly; run `jaga train`")
+    except ModelError as e:
+        print(json.dumps({"kind": e.kind, "message": str(e)}), file=sys.stderr)
+        return CHILD_MODEL_ERROR
+    sys.stdout.buffer.write(model.linear.to_bytes(model.metadata))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child(sys.argv[1]))

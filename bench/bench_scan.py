@@ -8,7 +8,9 @@ that its peak memory (max RSS) is its own:
 - baseline: reading and parsing the file alone (`agent.importers.read_messages`);
 - scoring alone: every message through `Scorer.score_many`, no conversation state;
 - end to end: `jaga scan FILE --json` in-process (importer, scorer, tracker, JSON output), with
-  the one-off startup (imports, rule packs, model) timed apart and reported beside it.
+  the one-off startup (imports, rule packs, model) timed apart and reported beside it;
+- the same scan of one conversation as long as the whole export, with a 1 MB message in it,
+  to show that memory stays flat however long a conversation is.
 
 Run: .venv/bin/python bench/bench_scan.py [--messages N] [--conversations C] [--keep DIR]
 """
@@ -49,6 +51,22 @@ def write_export(path: Path, messages: int, conversations: int, seed: int = 7) -
             sender = "child" if rng.random() < 0.45 else "other"
             f.write(json.dumps({"conversation": conv, "sender": sender, "text": text}, ensure_ascii=False))
             f.write("\n")
+
+
+def write_long_export(path: Path, messages: int, seed: int = 8) -> None:
+    """One conversation of `messages` messages, with a 1 MB message in the middle."""
+    from pools import ADULT_SMALL_TALK, CHILD_REPLIES, GROOMING
+
+    rng = random.Random(seed)
+    chatter = [t for pool in (ADULT_SMALL_TALK, CHILD_REPLIES) for ts in pool.values() for t in ts]
+    risky = [t for lang in GROOMING.values() for lines in lang.values() for t in lines]
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(messages):
+            text = rng.choice(risky if rng.random() < 0.05 else chatter)
+            if i == messages // 2:
+                text = (text + " ") * (1_000_000 // (len(text) + 1))
+            sender = "child" if rng.random() < 0.45 else "other"
+            f.write(json.dumps({"conversation": "one", "sender": sender, "text": text}) + "\n")
 
 
 def phase(name: str, path: str) -> None:
@@ -125,8 +143,15 @@ def main() -> int:
                 extra = run.stderr.strip().splitlines()[-1]
                 if extra.startswith("{"):
                     results[name].update(json.loads(extra))
+        long_export = folder / "one-long-conversation.jsonl"
+        write_long_export(long_export, args.messages)
+        run = subprocess.run([sys.executable, __file__, "--phase", "scan", str(long_export)],
+                             capture_output=True, text=True, check=True)
+        results["long"] = json.loads(run.stdout.strip().splitlines()[-1])
+        results["long"].update(json.loads(run.stderr.strip().splitlines()[-1]))
         labels = {"parse": "baseline: read + parse only", "score": "scoring only (no tracker)",
-                  "scan": "jaga scan --json end to end"}
+                  "scan": "jaga scan --json end to end",
+                  "long": "scan: 1 conversation + 1 MB msg"}
         for name, r in results.items():
             rate = r["messages"] / r["seconds"] if r["seconds"] else float("inf")
             note = f", {r['alerts']} alerts, startup {r['startup']:.1f} s" if "alerts" in r else ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -158,3 +159,39 @@ def test_notify_sends_each_alert_through_the_alert_service(tmp_path, config):
     alerts = result.stdout.strip().splitlines()
     assert alerts and len(receiver.received) >= 1
     assert (tmp_path / "store" / "jaga.db").exists()
+
+
+# --- progress bar: on a terminal only, for large files --------------------------------------------
+
+
+def big_chat(path: Path) -> Path:
+    rows = [{"conversation": f"c{i % 50}", "sender": "other", "text": "just chatting about school " * 4}
+            for i in range(25_000)]
+    return write_chat(path, rows)  # > 2 MB
+
+
+def test_progress_bar_is_drawn_on_a_terminal(tmp_path, config):
+    chat = big_chat(tmp_path / "big.jsonl")
+    controller, terminal = pty.openpty()
+    env = {**os.environ, "JAGA_CONFIG": str(tmp_path / "absent.yaml"), "TERM": "xterm"}
+    command = [sys.executable, "-m", "agent", "scan", str(chat), "--json", "--config", str(config)]
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=terminal)
+    os.close(terminal)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal closed: the process has finished with it
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(controller)
+    assert process.wait(timeout=120) == 0
+    assert b"scanning" in seen
+
+
+def test_no_progress_bar_when_standard_error_is_not_a_terminal(tmp_path, config):
+    chat = big_chat(tmp_path / "big.jsonl")
+    result = jaga("scan", str(chat), "--json", "--config", str(config), cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (0, "")

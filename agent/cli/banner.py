@@ -44,6 +44,8 @@ def describe_detection(engine: Any) -> list[str]:
     info = engine.describe() if engine is not None else {}
     lines = []
     for key, value in info.items():
+        if value in ([], {}, None, ""):
+            continue
         if isinstance(value, (list, tuple)):
             value = ", ".join(str(v if not isinstance(v, dict) else
                                   " ".join(f"{k}={x}" for k, x in v.items())) for v in value)
@@ -80,7 +82,8 @@ class Banner:
         table.add_column(style="bold")
         table.add_column()
         if proxy.mode == "wireguard":
-            table.add_row("Listening", ", ".join(m.split("@")[-1] for m in self.modes) + " (UDP)")
+            ports = ", ".join(m.rsplit("@", 1)[-1] for m in self.modes)
+            table.add_row("Listening", f"{proxy.listen_host or '0.0.0.0'} UDP {ports}")
         else:
             table.add_row("Listening", f"{proxy.listen_host or '0.0.0.0'}:{proxy.listen_port}")
         table.add_row("Mode", proxy.mode + {

@@ -15,7 +15,6 @@ import logging
 import os
 import signal
 from pathlib import Path
-from typing import Any
 
 from agent.config import Config, load_config
 from agent.errors import UsageError
@@ -75,12 +74,7 @@ def prepare(args: argparse.Namespace) -> tuple[Config, Path]:
 
 def run(args: argparse.Namespace) -> int:
     config, data_dir = prepare(args)
-    from agent.addon.engine import build_engine
-
-    fault = next((s.split("=", 1)[1] for s in args.setoptions
-                  if s.startswith("jaga_test_fault=")), "")
-    engine = build_engine(config, data_dir, fault=fault)
-    return asyncio.run(_serve(args, config, data_dir, engine))
+    return asyncio.run(_serve(args, config, data_dir))
 
 
 def wireguard_peers(config: Config) -> list[str]:
@@ -127,11 +121,12 @@ def proxy_modes(config: Config, data_dir: Path) -> tuple[list[str], dict[str, Pa
     return [f"wireguard:{path}@{base + i}" for i, path in enumerate(keys.values())], keys
 
 
-async def _serve(args: argparse.Namespace, config: Config, data_dir: Path, engine: Any) -> int:
+async def _serve(args: argparse.Namespace, config: Config, data_dir: Path) -> int:
     from mitmproxy import exceptions, options
     from mitmproxy.tools.dump import DumpMaster
 
     from agent.addon.addon import JagaAddon
+    from agent.addon.engine import build_engine
     from agent.cli import banner
 
     # mitmproxy's own log handler prints to the terminal; the CLI's basic handler would repeat it.
@@ -139,9 +134,10 @@ async def _serve(args: argparse.Namespace, config: Config, data_dir: Path, engin
         logging.getLogger().removeHandler(handler)
     opts = options.Options()
     master = DumpMaster(opts, with_termlog=True, with_dumper=False)
-    addon = JagaAddon(engine=engine, config=config)
+    addon = JagaAddon(config=config)
     modes, wg_keys = proxy_modes(config, data_dir)
-    master.addons.add(addon, banner.Banner(config, data_dir, engine, modes, wg_keys))
+    shown = banner.Banner(config, data_dir, None, modes, wg_keys)
+    master.addons.add(addon, shown)
     try:
         opts.update(
             confdir=str(data_dir / "mitmproxy"),
@@ -157,6 +153,8 @@ async def _serve(args: argparse.Namespace, config: Config, data_dir: Path, engin
             opts.set(*args.setoptions)
     except exceptions.OptionsError as e:
         raise UsageError(str(e)) from None
+    # Loaded once the options are known to be good: the model takes a few seconds on a Pi.
+    addon.engine = shown.engine = build_engine(config, data_dir, fault=opts.jaga_test_fault)
 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -146,19 +146,19 @@ class JagaAddon:
         host = flow.request.pretty_host
         if host == ONBOARDING_HOST:
             return
-        common = dict(client_address=_client_address(flow.client_conn), host=host,
-                      wg_peer=_wg_peer(flow.client_conn))
+        address, peer = _client_address(flow.client_conn), _wg_peer(flow.client_conn)
         if direction == "from_child" and flow.request.query:
-            self.pipeline.submit(Capture("search", direction, url=flow.request.url, **common))
+            self.pipeline.submit(Capture("search", direction, address, host, url=flow.request.url,
+                                         wg_peer=peer))
         content_type = message.headers.get("content-type")
         raw = message.raw_content
         if not raw or not is_textual(content_type):
             return
         # Compressed bodies are cut before decompression too (extractors bound the output).
         self.pipeline.submit(Capture(
-            "http", direction, content_type=content_type,
+            "http", direction, address, host, content_type=content_type,
             content_encoding=message.headers.get("content-encoding"),
-            body=raw[: self.max_body * 4], **common))
+            body=raw[: self.max_body * 4], wg_peer=peer))
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         try:

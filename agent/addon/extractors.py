@@ -71,7 +71,7 @@ _TEXTUAL_TYPES = re.compile(
 
 def is_textual(content_type: str | None) -> bool:
     """Whether a body of this type can hold chat text (media and binary bodies are never read)."""
-    return bool(content_type) and bool(_TEXTUAL_TYPES.match(content_type.strip()))
+    return bool(content_type and _TEXTUAL_TYPES.match(content_type.strip()))
 
 
 def looks_written(value: str) -> bool:
@@ -200,9 +200,9 @@ def from_multipart(body: bytes, content_type: str) -> list[Extracted]:
                 disposition[name.strip()] = v.strip()
         if disposition.get_param("filename", header="content-disposition") is not None:
             continue  # an uploaded file: never read
-        name = disposition.get_param("name", header="content-disposition")
-        if isinstance(name, str):
-            fields.append((name, value.removesuffix(b"\r\n").decode("utf-8", "replace")))
+        field_name = disposition.get_param("name", header="content-disposition")
+        if isinstance(field_name, str):
+            fields.append((field_name, value.removesuffix(b"\r\n").decode("utf-8", "replace")))
     thread = next((v for k, v in fields if _key(k) in THREAD_FIELDS), None)
     return [Extracted(_clip(v), thread) for k, v in fields
             if _field_is_message(k) and looks_written(v)][:MAX_TEXTS]

@@ -386,7 +386,10 @@ class ConversationTracker:
             conv.signals, key=lambda c: (-conv.signals[c].strength, CATEGORIES.index(c))
         )
         stages = tuple(s for s in STAGES if s in conv.stages_seen)
-        evidence = tuple(conv.evidence[i] for i in sorted(conv.evidence))
+        # The messages that make the risk now: those whose categories have not faded away.
+        live = set(conv.signals)
+        evidence = tuple(m for i, m in sorted(conv.evidence.items())
+                         if live.intersection(m.categories) or i in (index, conv.peak_index))
         if not evidence or evidence[-1].index != index:
             evidence = (*evidence, stored) if stored.score > 0 else evidence
         return Alert(

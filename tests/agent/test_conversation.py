@@ -192,6 +192,16 @@ def test_alert_carries_evidence_with_categories_rules_and_highlights(scorer):
     assert alert.summary.endswith(".") and "request for secrecy" in alert.summary
 
 
+def test_evidence_leaves_out_signals_that_have_faded(scorer):
+    tracker = ConversationTracker(scorer)
+    tracker.feed(msg("offerword", ts=T0))
+    later = T0 + timedelta(days=60)
+    alerts = [tracker.feed(msg(t, ts=later)) for t in ("secretword", "meetword")]
+    alert = next(a for a in alerts if a)
+    assert 0 not in {m.index for m in alert.evidence}
+    assert {m.index for m in alert.evidence} <= {1, 2}
+
+
 def test_alert_copies_where_the_message_came_from(scorer):
     tracker = ConversationTracker(scorer)
     alert = tracker.feed(ChatMessage("c9", "solicitword", "to_child", ts=T0, child="Rina",

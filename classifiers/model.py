@@ -27,6 +27,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import re
 import threading
 import zipfile
@@ -393,5 +394,5 @@ def combined_score(rule_score: float, model_probability: float, *, model_weight:
     that the validation-chosen alert point falls at 0.5 (detection.threshold's default).
     """
     m = min(max(model_probability, 1e-6), 1 - 1e-6)
-    z = model_weight * float(np.log(m / (1 - m))) + rule_weight * rule_score + bias
-    return float(1.0 / (1.0 + np.exp(-z)))
+    z = model_weight * math.log(m / (1 - m)) + rule_weight * rule_score + bias
+    return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0

@@ -32,6 +32,7 @@ import numpy as np
 CHILD_TIMEOUT = 300  # seconds; loading on a slow Raspberry Pi SD card takes a few
 CHILD_MODEL_ERROR = 3  # exit status of the child for a ModelError (JSON on stderr)
 CHUNK = 512  # documents per vectorized step: bounds the temporary arrays
+WORD_CACHE = 50_000  # words whose char n-gram ids are kept (chat vocabulary repeats a lot)
 
 
 @dataclass
@@ -47,25 +48,34 @@ class TextBlock:
 
     def __post_init__(self) -> None:
         self.tokens = re.compile(self.token_pattern)
-        # In " w1  w2 " (each word padded by a space), char_wb's n-grams are exactly the length-n
-        # windows whose inner characters hold no space (and, for n == 2, that are not "  ").
-        self.windows = [re.compile(r"(?=([^ ].|.[^ ]))" if n == 2 else
-                                   rf"(?=(.[^ ]{{{n - 2}}}.))", re.DOTALL)
-                        for n in range(self.ngram_range[0], self.ngram_range[1] + 1)]
+        self.word_ids: dict[str, list[int]] = {}
 
-    def grams(self, text: str) -> list[str]:
-        if self.analyzer == "char_wb":
-            padded = " " + "  ".join(text.split()) + " "
-            grams: list[str] = []
-            for window in self.windows:
-                grams += window.findall(padded)
-            return grams
-        tokens = self.tokens.findall(text)
+    def ids(self, text: str) -> list[int]:
+        """Column (within the block) of each of the text's n-grams; -1 for one not learnt."""
+        get = self.vocabulary.get
         lo, hi = self.ngram_range
+        if self.analyzer == "char_wb":
+            # char_wb takes the n-grams of each whitespace-separated word padded with spaces,
+            # never across words: so a word's ids are the same wherever it occurs, and kept.
+            ids: list[int] = []
+            cache = self.word_ids
+            for word in text.split():
+                found = cache.get(word)
+                if found is None:
+                    w = f" {word} "
+                    found = [j for j in map(get, [w[i:i + n] for n in range(lo, hi + 1)
+                                                  for i in range(len(w) - n + 1)])
+                             if j is not None]
+                    if len(cache) >= WORD_CACHE:
+                        cache.clear()
+                    cache[word] = found
+                ids += found
+            return ids
+        tokens = self.tokens.findall(text)
         grams = tokens if lo == 1 else []
         for n in range(max(lo, 2), hi + 1):
             grams += [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
-        return grams
+        return list(map(get, grams, repeat(-1)))
 
 
 class LinearModel:
@@ -121,13 +131,13 @@ class LinearModel:
         n_docs = len(texts)
         logits = np.tile(self.bias, (n_docs, 1))
         for block in self.blocks:
-            get, n_features = block.vocabulary.get, len(block.idf)
+            n_features = len(block.idf)
             ids: list[int] = []
             lengths: list[int] = []
             for text in texts:
-                grams = block.grams(text)
-                ids += map(get, grams, repeat(-1))
-                lengths.append(len(grams))
+                found = block.ids(text)
+                ids += found
+                lengths.append(len(found))
             cols = np.array(ids, dtype=np.int64)
             keep = cols >= 0
             if not keep.any():
@@ -142,10 +152,9 @@ class LinearModel:
             contributions = self.weights[block.offset + cols] * values[:, None]
             starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
             logits[rows[starts]] += np.add.reduceat(contributions, starts, axis=0)
-        for i, d in enumerate(directions):
-            column = self.direction_index.get(d)
-            if column is not None:
-                logits[i] += self.weights[column]
+        columns = np.array([self.direction_index.get(d, -1) for d in directions])
+        known = columns >= 0  # an unknown direction has no feature, as in OneHotEncoder
+        logits[known] += self.weights[columns[known]]
         return 1.0 / (1.0 + np.exp(-logits))
 
     # --- plain-array transport (no pickle) ---------------------------------------------------

@@ -80,7 +80,7 @@ class Scorer:
         match = self.matcher.match(norm, direction)
         if self.model is None:
             return self._verdict(match, None) if match.fired else self._nothing
-        return self._verdict(match, self.model.predict([norm.text], [direction])[0])
+        return self._verdict(match, self.model.predict([norm.text], [direction])[0].tolist())
 
     def score_many(self, items: Iterable[tuple[str, str]]) -> list[Verdict]:
         if self.model is None:
@@ -90,7 +90,7 @@ class Scorer:
         norms = [normalize(text) for text, _ in items]
         directions = [direction for _, direction in items]
         matches = [self.matcher.match(n, d) for n, d in zip(norms, directions, strict=True)]
-        probabilities = self.model.predict([n.text for n in norms], directions)
+        probabilities = self.model.predict([n.text for n in norms], directions).tolist()
         return [self._verdict(m, p) for m, p in zip(matches, probabilities, strict=True)]
 
     def _verdict(self, match: RuleMatch, probabilities: Sequence[float] | None) -> Verdict:

@@ -90,6 +90,15 @@ def test_conversations_are_kept_apart(scorer):
     assert any(together.feed(msg(t, "one")) for t, _ in steps)
 
 
+def test_feeding_a_batch_gives_the_same_alerts_as_one_by_one(scorer):
+    texts = ["hello", "offerword", "ok", "secretword", "meetword", "solicitword", "bye"]
+    messages = [msg(t, conv) for conv in ("a", "b") for t in texts]
+    tracker = ConversationTracker(scorer)
+    one_by_one = [a for a in (tracker.feed(m) for m in messages) if a]
+    batched = ConversationTracker(scorer).feed_many(messages)
+    assert batched and [a.to_contract_json() for a in batched] == [a.to_contract_json() for a in one_by_one]
+
+
 # --- decay over time and messages -------------------------------------------------------------
 
 

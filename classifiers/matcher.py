@@ -33,6 +33,10 @@ from classifiers.verdict import Evidence
 
 _SEL, _BOOST, _REDUCE = 0, 1, 2
 _TABLE_MAX_SELECTIONS = 10
+_NO_CAPTURE = re2.Options()
+_NO_CAPTURE.never_capture = True
+_NO_CAPTURE.log_errors = False
+_UNANCHORED = re2._Anchor.UNANCHORED
 _CATEGORY_ORDER = {c: i for i, c in enumerate(CATEGORIES)}
 
 
@@ -126,6 +130,8 @@ class Matcher:
         self._conditions: list[Callable[[int], bool] | tuple[bool, ...] | None] = []
         self._always: tuple[list[int], list[int]] = ([], [])  # per direction: fire on no match
         self._combos: tuple[list[int], list[int]] = ([], [])
+        self._groups: list[tuple[frozenset[str], ...]] = [
+            tuple(frozenset(g) for g in r.combine or ()) for r in self.rules]
         # Per rule: (window, boost ids, boost weight, reduce ids, reduce weight), or None
         self._context: list[tuple[int, frozenset[int], float, frozenset[int], float] | None] = []
         for ri, rule in enumerate(self.rules):
@@ -149,7 +155,9 @@ class Matcher:
                 for pat in sel.patterns:
                     if pat.regex is not None:
                         self._pattern_set.Add(pat.source)
-                        self._patterns.append((ri, 1 << si, pat.regex, dirs))
+                        # The raw RE2 object, without capture groups: 8x faster than the wrapper.
+                        raw = re2.compile(pat.source, _NO_CAPTURE)._regexp
+                        self._patterns.append((ri, 1 << si, raw, dirs))
             tree = rule.condition.tree if rule.condition else ("or", ())
             cond = compile_condition(tree, index)
             if len(index) <= _TABLE_MAX_SELECTIONS:
@@ -222,14 +230,19 @@ class Matcher:
                 data = text.encode("utf-8")
             found = self._raw_set.Match(data)  # the raw set: its Python wrapper costs 1 µs a message
             if found:
+                ascii_only = len(data) == len(text)
                 for pi in found:
                     ri, bit, regex, dirs = self._patterns[pi]
                     if not dirs[d]:
                         continue
-                    m = regex.search(text)
-                    if m is not None:
-                        masks[ri] = masks.get(ri, 0) | bit
-                        pattern_hits.append((ri, *m.span()))
+                    (start, stop), = regex.Match(_UNANCHORED, data, 0, len(data))
+                    if start < 0:
+                        continue
+                    if not ascii_only:  # byte offsets to character offsets
+                        start = len(data[:start].decode("utf-8", "ignore"))
+                        stop = len(data[:stop].decode("utf-8", "ignore"))
+                    masks[ri] = masks.get(ri, 0) | bit
+                    pattern_hits.append((ri, start, stop))
         if not masks and not self._always[d]:
             return RuleMatch(0.0, _EMPTY_CATEGORIES, [], norm)
         return self._score(norm, text, d, masks, hits, pattern_hits)
@@ -255,11 +268,13 @@ class Matcher:
             if context is not None:
                 weight, how = _apply_context(rule.weight, context, text, spans, hits)
             fired.append(FiredRule(rule, weight, spans, how))
+        if not fired:
+            return RuleMatch(0.0, _EMPTY_CATEGORIES, [], norm)
         present = {c for f in fired if f.contribution > 0 for c in f.rule.categories}
-        for ri in self._combos[d]:
+        for ri in self._combos[d] if present else ():
             rule = self.rules[ri]
-            groups = rule.combine or []
-            if groups and all(present.intersection(g) for g in groups):
+            groups = self._groups[ri]
+            if groups and all(not present.isdisjoint(g) for g in groups):
                 parts = []
                 for group in groups:  # one piece of evidence per group, from its strongest rule
                     best = max((f for f in fired if f.contribution > 0 and f.spans and f.rule.combine is None
@@ -268,8 +283,6 @@ class Matcher:
                     if best is not None and best.spans[0] not in parts:
                         parts.append(best.spans[0])
                 fired.append(FiredRule(rule, rule.weight, sorted(parts)))
-        if not fired:
-            return RuleMatch(0.0, _EMPTY_CATEGORIES, [], norm)
         fired.sort(key=lambda f: -f.contribution)
         score = round(_clip(sum(f.contribution for f in fired)), 4)
         return RuleMatch(score, _category_scores(fired), fired, norm)

@@ -82,6 +82,15 @@ def test_pattern_span_is_quoted_from_the_original(matcher):
     assert "Mau PULSA 50rb?"[evidence.start:evidence.end] == "PULSA 50rb"
 
 
+@pytest.mark.parametrize("text, quoted", [
+    ("ж pulsa 50 ribu", "pulsa 50 ribu"),  # non-ASCII before the match: offsets stay characters
+    ("😂😂 mau Pulsa 50rb", "Pulsa 50rb"),
+])
+def test_pattern_span_after_non_ascii_text(matcher, text, quoted):
+    evidence = matcher.match_text(text).evidence()[0]
+    assert evidence.text == quoted and text[evidence.start:evidence.end] == quoted
+
+
 # --- conditions ---------------------------------------------------------------------------------
 
 CONDITIONS = [

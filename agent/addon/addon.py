@@ -22,7 +22,7 @@ from mitmproxy.proxy import mode_specs
 
 from agent.addon.devices import DeviceMap
 from agent.addon.engine import FAULTS, Engine, build_engine
-from agent.addon.extractors import MAX_BODY, is_textual
+from agent.addon.extractors import MAX_BODY, is_textual, may_be_search
 from agent.addon.passthrough import PassthroughPolicy
 from agent.addon.pipeline import Capture, Pipeline
 from agent.config import Config, load_config
@@ -147,7 +147,7 @@ class JagaAddon:
         if host == ONBOARDING_HOST:
             return
         address, peer = _client_address(flow.client_conn), _wg_peer(flow.client_conn)
-        if direction == "from_child" and flow.request.query:
+        if direction == "from_child" and flow.request.query and may_be_search(host, flow.request.path):
             self.pipeline.submit(Capture("search", direction, address, host, url=flow.request.url,
                                          wg_peer=peer))
         content_type = message.headers.get("content-type")

@@ -210,6 +210,12 @@ def from_multipart(body: bytes, content_type: str) -> list[Extracted]:
 
 # --- Search queries ----------------------------------------------------------------------------
 
+def may_be_search(host: str, path: str) -> bool:
+    """A cheap test for the proxy's hot path: could this request carry a search query?"""
+    host = host.lower().rstrip(".")
+    return "search" in path.lower() or any(p.search(host) for p, _ in SEARCH_SITES)
+
+
 def search_query(host: str, url: str) -> Extracted | None:
     """What was searched for, on a known search engine or video site (or any `/search` path)."""
     parts = urlsplit(url)

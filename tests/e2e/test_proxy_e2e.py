@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
@@ -153,3 +154,44 @@ def test_chromium_through_jaga_posts_a_chat_message_that_raises_an_alert(agent, 
     assert [json.loads(b)["text"] for b in server.received] == [text]
     alerts = stored_alerts(data_dir, env, wait=15)
     assert alerts and alerts[0]["conversation"].endswith("|browser")
+
+
+# --- Pass-through: what jaga leaves alone keeps working ---
+
+def server_only_context(test_ca: Path):
+    """A client that trusts the chat server's own CA but not jaga's: like a pinned app."""
+    import ssl
+
+    return ssl.create_default_context(cafile=test_ca)
+
+
+def test_a_configured_passthrough_host_is_forwarded_untouched(tmp_path, certs):
+    data_dir, port, env = tmp_path / "data", free_port(), jaga_env(tmp_path)
+    cmd = jaga_run_command(data_dir, port, certs[0], r"jaga_passthrough=^127\.0\.0\.1")
+    server = ChatServer(certs[1], certs[2], replies=[GROOMING_REPLIES[3]])
+    with proxy_process(cmd, port, env, tmp_path / "jaga.log"), server.running(), \
+            httpx.Client(proxy=f"http://127.0.0.1:{port}", verify=server_only_context(certs[0]),
+                         timeout=30) as client:
+        r = client.post(f"https://127.0.0.1:{server.http_port}/api/messages",
+                        json={"thread_id": "t1", "text": "halo"})
+        # the server's own certificate reached the client: jaga did not intercept
+        assert r.json()["messages"][0]["text"] == GROOMING_REPLIES[3]
+        assert stored_alerts(data_dir, env, wait=2) == []
+
+
+def test_a_host_whose_certificate_was_refused_is_passed_through_from_then_on(agent, certs):
+    port, data_dir, _ = agent
+    server = ChatServer(certs[1], certs[2], replies=["halo juga"])
+    url = f"https://127.0.0.1:{server.http_port}/api/messages"
+    with server.running(), httpx.Client(proxy=f"http://127.0.0.1:{port}",
+                                        verify=server_only_context(certs[0]), timeout=30) as client:
+        with pytest.raises(httpx.ConnectError):  # the "pinned app" refuses jaga's certificate
+            client.post(url, json={"text": "halo"})
+        learned = data_dir / "passthrough.json"
+        for _ in range(50):
+            if learned.exists():
+                break
+            time.sleep(0.1)
+        assert json.loads(learned.read_text())["devices"] == {"127.0.0.1": ["127.0.0.1"]}
+        r = client.post(url, json={"text": "halo"})
+    assert r.json()["messages"][0]["text"] == "halo juga"

@@ -131,6 +131,16 @@ def test_search_queries_of_known_sites(host, url, expected):
         assert found.thread == "search"
 
 
+@pytest.mark.parametrize(("host", "path", "maybe"), [
+    ("www.google.com", "/complete/search?q=a", True),
+    ("m.youtube.com", "/results?search_query=a", True),
+    ("shop.example.com", "/search?q=a", True),
+    ("cdn.example.com", "/img.png?v=3", False),
+])
+def test_may_be_search_prefilters_the_hot_path(host, path, maybe):
+    assert ex.may_be_search(host, path) is maybe
+
+
 # --- WebSocket frames ---
 
 @pytest.mark.parametrize(("frame", "expected"), [

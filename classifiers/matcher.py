@@ -257,7 +257,7 @@ class Matcher:
             candidates = [*masks.items(), *((ri, 0) for ri in self._always[d] if ri not in masks)]
         for ri, mask in candidates:
             cond = conditions[ri]
-            if not (cond[mask] if type(cond) is tuple else cond(mask)):  # type: ignore[operator,index]
+            if not (cond[mask] if type(cond) is tuple else cond(mask)):  # type: ignore[operator,index,misc]
                 continue
             # Fired: only now gather its spans and apply its context.
             rule = self.rules[ri]

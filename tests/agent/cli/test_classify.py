@@ -79,6 +79,9 @@ JSONL_CASES = [
     (b"", {"id": 10, "error": 'line 10: empty line (expected a JSON object with "text")'}),
     (b'{"text": "\\ud800 kasih pulsa \\ud83d\\ude00"}', {"id": 11, "categories": ["offer_credit"]}),
     ('{"text": "Kasih PULSA 😀 ya"}'.encode(), {"id": 12, "flagged": False, "score": 0.4}),
+    ('{"text": "😀😀😀🙏"}'.encode(), {"id": 13, "flagged": False, "score": 0.0}),
+    (b'{"text": "' + b"a" * 1_000_000 + b'"}', {"id": 14, "flagged": False, "score": 0.0}),
+    (b'{"text": "' + b"halo " * 5_000 + b'kasih pulsa"}', {"id": 15, "score": 0.0}),  # beyond the cap
 ]
 
 

@@ -213,17 +213,17 @@ class _Output:
         if self.rows:
             table = Table(title="Alerts", show_lines=False)
             table.add_column("conversation", overflow="fold")
-            table.add_column("message", justify="right")
+            table.add_column("#", justify="right")  # index of the message within its conversation
             table.add_column("severity")
             table.add_column("risk", justify="right")
-            table.add_column("categories")
-            table.add_column("summary", overflow="fold")
+            table.add_column("the message", overflow="fold", ratio=2)
+            table.add_column("why", overflow="fold", ratio=3)
             colours = {"high": "bold red", "medium": "yellow", "low": "cyan"}
             for a in self.rows:
                 table.add_row(
                     a.conversation, str(a.message_index),
                     Text(a.severity, style=colours.get(a.severity, "")), f"{a.score:.2f}",
-                    ", ".join(a.categories), a.summary,
+                    _alerting_text(a), a.summary,
                 )
             console.print(table)
         flagged = len({a.conversation for a in self.rows})
@@ -236,3 +236,10 @@ class _Output:
             + (trouble if problems else "")
             + "."
         )
+
+
+def _alerting_text(alert: Any, limit: int = 80) -> str:
+    """The words of the message that raised the alert, shortened for a table cell."""
+    text = next((m.text for m in reversed(alert.evidence) if m.index == alert.message_index), "")
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -55,7 +55,8 @@ class Problem:
     def __str__(self) -> str:
         who = self.rule or "pack"
         fix = f" (fix: {self.fix})" if self.fix else ""
-        return f"{self.file}:{self.line}: {self.severity} {who}: {self.message} [{self.code}]{fix}"
+        where = f"{self.file}:{self.line}" if self.line else self.file  # 0: the file as a whole
+        return f"{where}: {self.severity} {who}: {self.message} [{self.code}]{fix}"
 
 
 @dataclass(slots=True)

@@ -110,7 +110,8 @@ def _problem_text(problem):
     from rich.text import Text
 
     text = Text()
-    text.append(f"{_where(problem.file)}:{problem.line}:", style="bold")
+    line = f":{problem.line}" if problem.line else ""  # 0: the file as a whole
+    text.append(f"{_where(problem.file)}{line}:", style="bold")
     text.append(f" {problem.severity}", style=_STYLE.get(problem.severity, ""))
     text.append(f" {problem.rule or 'pack'}:", style="bold")
     text.append(f" {problem.message} ")

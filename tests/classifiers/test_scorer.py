@@ -123,7 +123,7 @@ def test_strict_loading_raises_with_every_problem(tmp_path):
         load_scorer(DetectionSection(builtin_rules=False), extra_packs=[str(tmp_path / "nope.yaml")],
                     strict=True)
     assert [p.code for p in e.value.problems] == ["missing-pack"]
-    assert "nope.yaml:0" in str(e.value)
+    assert "nope.yaml: error pack: no such rule pack" in str(e.value)
 
 
 def test_describe_for_banners(scorer):

@@ -153,7 +153,7 @@ USAGE = [
     (("classify", "hi", "--jsonl"), "either TEXT or --jsonl"),
     (("classify", "--jsonl", "missing.jsonl"), "missing.jsonl: cannot read"),
     (("classify", "--threshold", "2", "hi"), "--threshold 2.0: must be between 0 and 1"),
-    (("classify", "--rules", "nope.yaml", "hi"), "nope.yaml:0: error pack: no such rule pack"),
+    (("classify", "--rules", "nope.yaml", "hi"), "nope.yaml: error pack: no such rule pack"),
     (("classify", "--config", "nope.yaml", "hi"), "nope.yaml: no such configuration file"),
 ]
 

@@ -90,7 +90,7 @@ def test_lint_of_malformed_yaml_names_the_line(tmp_path):
     (("rules", "lint", "missing.yaml"), "missing.yaml: no such rule pack or folder"),
     (("rules", "lint", "empty"), "no *.yaml rule packs in empty"),
     (("rules", "test", "missing"), "missing: no such rule pack or folder"),
-    (("rules", "lint", "latin1.yaml"), "latin1.yaml:0: error pack: cannot read"),
+    (("rules", "lint", "latin1.yaml"), "latin1.yaml: error pack: cannot read"),
 ])
 def test_unusable_paths_exit_2(tmp_path, args, message):
     (tmp_path / "empty").mkdir()

@@ -1,7 +1,7 @@
 """Benchmark: the cost of jaga on top of plain mitmproxy.
 
 Runs the same load through plain `mitmdump` and through `jaga run`, in the same run, interleaved
-(mitmdump, jaga, mitmdump, jaga, ... so that a busy machine hurts both alike): chat-like JSON
+in rotating order (so that a busy machine hurts both alike): chat-like JSON
 POSTs, each answered with a JSON reply carrying the recent history (as chat apps do), over
 keep-alive HTTPS from local clients to a local HTTPS server. Prints requests per second, median
 and p99 latency, the resident memory of each proxy (peak, VmHWM) and the ratios against the
@@ -148,8 +148,10 @@ def main() -> int:
         memory: dict[str, dict[str, int]] = {}
         with server.running():
             results["direct"].append(load(None, test_ca, server, args.requests, args.clients))
-            for _ in range(args.rounds):
-                for name in ("mitmdump", "jaga", "jaga-rules"):
+            names = ["mitmdump", "jaga", "jaga-rules"]
+            for round_no in range(args.rounds):
+                # Rotate the order each round, so no proxy always runs first (or last).
+                for name in names[round_no % 3:] + names[:round_no % 3]:
                     port = free_port()
                     data = tmp / name
                     if name == "jaga":

@@ -18,8 +18,8 @@ negative rules, clipped the same way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import ahocorasick
@@ -54,7 +54,7 @@ class RuleMatch:
 
     score: float  # clipped to [0, 1]
     category_scores: dict[str, float]
-    fired: list[FiredRule] = field(default_factory=list)  # by contribution, largest first
+    fired: Sequence[FiredRule] = ()  # by contribution, largest first
     normalized: Normalized | None = None
 
     @property
@@ -96,6 +96,7 @@ def _merged_first(spans: list[tuple[int, int]]) -> tuple[int, int]:
 
 
 _EMPTY_CATEGORIES: dict[str, float] = {}
+_NOTHING: tuple[FiredRule, ...] = ()  # shared by every message where no rule fired
 
 
 def _clip(x: float) -> float:
@@ -244,32 +245,42 @@ class Matcher:
                     masks[ri] = masks.get(ri, 0) | bit
                     pattern_hits.append((ri, start, stop))
         if not masks and not self._always[d]:
-            return RuleMatch(0.0, _EMPTY_CATEGORIES, [], norm)
+            return RuleMatch(0.0, _EMPTY_CATEGORIES, _NOTHING, norm)
         return self._score(norm, text, d, masks, hits, pattern_hits)
 
     def _score(self, norm: Normalized, text: str, d: int, masks: dict[int, int],
                hits: list[tuple[int, int, tuple[tuple[int, int], ...], int]],
                pattern_hits: list[tuple[int, int, int]]) -> RuleMatch:
-        fired: list[FiredRule] = []
         conditions = self._conditions
         candidates: Iterable[tuple[int, int]] = masks.items()
         if self._always[d]:
             candidates = [*masks.items(), *((ri, 0) for ri in self._always[d] if ri not in masks)]
+        spans: dict[int, list[tuple[int, int]]] = {}  # of the rules that fired
         for ri, mask in candidates:
             cond = conditions[ri]
-            if not (cond[mask] if type(cond) is tuple else cond(mask)):  # type: ignore[operator,index,misc]
-                continue
-            # Fired: only now gather its spans and apply its context.
+            if cond[mask] if type(cond) is tuple else cond(mask):  # type: ignore[operator,index,misc]
+                spans[ri] = []
+        if not spans:
+            return RuleMatch(0.0, _EMPTY_CATEGORIES, _NOTHING, norm)
+        # Only now, for the rules that fired: their spans (one pass over the hits), their context.
+        for s, e, pairs, _ in hits:
+            for ri, _ in pairs:
+                found = spans.get(ri)
+                if found is not None and (s, e) not in found:
+                    found.append((s, e))
+        for ri, s, e in pattern_hits:
+            found = spans.get(ri)
+            if found is not None and (s, e) not in found:
+                found.append((s, e))
+        fired: list[FiredRule] = []
+        for ri, rule_spans in spans.items():
             rule = self.rules[ri]
-            spans = sorted({(s, e) for s, e, pairs, _ in hits for r, _ in pairs if r == ri}
-                           | {(s, e) for r, s, e in pattern_hits if r == ri})
+            rule_spans.sort()
             weight, how = rule.weight, ""
             context = self._context[ri]
             if context is not None:
-                weight, how = _apply_context(rule.weight, context, text, spans, hits)
-            fired.append(FiredRule(rule, weight, spans, how))
-        if not fired:
-            return RuleMatch(0.0, _EMPTY_CATEGORIES, [], norm)
+                weight, how = _apply_context(rule.weight, context, text, rule_spans, hits)
+            fired.append(FiredRule(rule, weight, rule_spans, how))
         present = {c for f in fired if f.contribution > 0 for c in f.rule.categories}
         for ri in self._combos[d] if present else ():
             rule = self.rules[ri]

@@ -31,7 +31,6 @@ from classifiers.normalize import MAX_SCAN_CHARS, Normalized, normalize
 from classifiers.rulepack import Pack, Rule
 from classifiers.verdict import Evidence
 
-_SEL, _BOOST, _REDUCE = 0, 1, 2
 _TABLE_MAX_SELECTIONS = 10
 _NO_CAPTURE = re2.Options()
 _NO_CAPTURE.never_capture = True

@@ -5,7 +5,8 @@ value keeps its line. Validation is strict and complete in one pass: an unknown 
 an invalid or unsafe pattern or an unparsable condition is a `Problem` naming the file, the line
 and the rule, and the loader goes on to find the next one. A pack with any error is not used
 (`load_packs` returns the good packs and the problems, so the running agent keeps the others);
-the linter (classifiers/lint.py) adds the quality checks on top of these.
+the linter (classifiers/lint.py) adds the quality checks on top of these. The records it builds
+are in classifiers/packmodel.py (re-exported here).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,136 +22,40 @@ import yaml
 
 from classifiers.categories import CATEGORIES
 from classifiers.condition import Condition, ConditionError, parse_condition
+from classifiers.packmodel import (
+    DEFAULT_WINDOW,
+    EXPECTS,
+    FORMAT_VERSION,
+    LEVELS,
+    MAX_PATTERN_CHARS,
+    PACK_LANGS,
+    RULE_DIRECTIONS,
+    STATUSES,
+    Context,
+    ContextWords,
+    Example,
+    Pack,
+    PackError,
+    Pattern,
+    Phrase,
+    Problem,
+    Rule,
+    Selection,
+)
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
-MAX_PATTERN_CHARS = 200
-PACK_LANGS = ("id", "en", "kupang", "jv", "mixed")
-STATUSES = ("experimental", "test", "stable", "deprecated")
-LEVELS = ("low", "medium", "high", "critical")
-RULE_DIRECTIONS = ("to_child", "from_child", "any")
-EXPECTS = ("match", "no-match", "todo-match", "todo-no-match")
-DEFAULT_WINDOW = 6
+__all__ = [
+    "DEFAULT_WINDOW", "EXPECTS", "FORMAT_VERSION", "LEVELS", "MAX_PATTERN_CHARS", "PACK_LANGS",
+    "RULE_DIRECTIONS", "STATUSES", "Context", "ContextWords", "Example", "Pack", "PackError",
+    "Pattern", "Phrase", "Problem", "Rule", "Selection", "builtin_pack_files", "load_packs",
+    "pack_files", "read_pack",
+]
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: faster
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False  # we report the error ourselves, with file:line
 _RE2_OPTIONS.max_mem = 4 << 20  # a pattern whose program needs more is refused as unsafe
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One finding about a pack: where, how bad, what, and how to fix it."""
-
-    file: str
-    line: int
-    rule: str | None  # rule id, or None for the pack as a whole
-    severity: str  # "error" | "warning" | "info"
-    code: str  # the check's id, e.g. "unknown-key"
-    message: str
-    fix: str = ""
-
-    def __str__(self) -> str:
-        who = self.rule or "pack"
-        fix = f" (fix: {self.fix})" if self.fix else ""
-        where = f"{self.file}:{self.line}" if self.line else self.file  # 0: the file as a whole
-        return f"{where}: {self.severity} {who}: {self.message} [{self.code}]{fix}"
-
-
-@dataclass(slots=True)
-class Phrase:
-    text: str  # as written, without the trailing '*'
-    prefix: bool  # written with a trailing '*': any word ending is allowed
-    line: int
-
-
-@dataclass(slots=True)
-class Pattern:
-    source: str
-    line: int
-    regex: Any = None  # the compiled RE2 pattern; None when it did not compile
-
-
-@dataclass(slots=True)
-class Selection:
-    name: str
-    line: int
-    phrases: list[Phrase] = field(default_factory=list)
-    patterns: list[Pattern] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class ContextWords:
-    words: list[Phrase]
-    weight: float
-    line: int
-
-
-@dataclass(slots=True)
-class Context:
-    line: int
-    window: int = DEFAULT_WINDOW
-    boost: ContextWords | None = None
-    reduce: ContextWords | None = None
-
-
-@dataclass(slots=True)
-class Example:
-    text: str
-    expect: str  # one of EXPECTS
-    line: int
-    direction: str = "to_child"
-
-
-@dataclass(slots=True)
-class Rule:
-    id: str
-    file: str
-    line: int
-    title: str = ""
-    status: str = "experimental"
-    description: str = ""
-    author: str = ""
-    references: list[str] = field(default_factory=list)
-    level: str = "medium"
-    categories: list[str] = field(default_factory=list)
-    direction: str = "any"
-    falsepositives: list[str] | None = None  # None: the key is missing
-    selections: dict[str, Selection] = field(default_factory=dict)
-    condition: Condition | None = None
-    combine: list[list[str]] | None = None
-    weight: float = 0.0
-    context: Context | None = None
-    examples: list[Example] = field(default_factory=list)
-    lines: dict[str, int] = field(default_factory=dict)  # key -> line, for pointing at a field
-
-    def line_of(self, key: str) -> int:
-        return self.lines.get(key, self.line)
-
-
-@dataclass(slots=True)
-class Pack:
-    id: str
-    file: str
-    line: int = 1
-    title: str = ""
-    lang: str = ""
-    description: str = ""
-    author: str = ""
-    rules: list[Rule] = field(default_factory=list)
-
-
-class PackError(Exception):
-    """Packs that cannot be used; `problems` has every error (the CLI exits 2 with them)."""
-
-    exit_status = 2
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        lines = [str(p) for p in problems]
-        super().__init__(lines[0] if len(lines) == 1 else
-                         f"{len(lines)} problems in rule packs:\n  " + "\n  ".join(lines))
 
 
 def _line(node: yaml.Node) -> int:

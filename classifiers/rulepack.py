@@ -344,6 +344,10 @@ class _PackReader:
             pat.regex = re2.compile(source, _RE2_OPTIONS)
         except re2.error as e:
             reason = e.args[0].decode() if e.args and isinstance(e.args[0], bytes) else str(e)
+            if "too large" in reason or "repetition size" in reason:
+                self.error(line, "unsafe-pattern", f"pattern {source!r} is too big to run safely ({reason})",
+                           "use smaller repetition counts, or phrases")
+                return pat
             try:
                 re.compile(source)
             except re.error:

@@ -88,6 +88,8 @@ BAD_RULES = [
      "unsafe-pattern", 11),
     ("pattern too long", "{phrases: [kasih pulsa]}", "{patterns: ['" + "a" * 201 + "']}",
      "unsafe-pattern", 11),
+    ("pattern over RE2's memory cap", "{phrases: [kasih pulsa]}",
+     "{patterns: ['\\pL{1000}\\pL{1000}\\pL{1000}']}", "unsafe-pattern", 11),
     ("condition syntax", "condition: s", "condition: s and (", "condition-syntax", 12),
     ("condition names an unknown selection", "condition: s", "condition: s or t", "unknown-selection", 12),
     ("star inside a phrase", "[kasih pulsa]", "['kasih * pulsa']", "schema", 11),

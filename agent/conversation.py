@@ -65,15 +65,15 @@ STAGE_OF_CATEGORY: dict[str, str] = {
 # How much one category, at full strength, says about the whole conversation. A compliment alone
 # is weak, secrecy or a sexual solicitation is strong (../shared/spec/taxonomy.md).
 DEFAULT_CATEGORY_WEIGHTS: dict[str, float] = {
-    "offer_credit": 0.4,
-    "offer_money": 0.4,
-    "meetup": 0.4,
-    "secrecy": 0.5,
-    "isolation": 0.45,
-    "personal_info": 0.35,
-    "photo_request": 0.45,
-    "sexual": 0.8,
-    "flattery": 0.25,
+    "offer_credit": 0.35,
+    "offer_money": 0.35,
+    "meetup": 0.35,
+    "secrecy": 0.43,
+    "isolation": 0.38,
+    "personal_info": 0.3,
+    "photo_request": 0.38,
+    "sexual": 0.68,
+    "flattery": 0.21,
 }
 
 # Pairs of stages that together say more than apart (../shared/spec/taxonomy.md: "an offer with
@@ -134,7 +134,7 @@ class TrackerSettings:
     half_life_hours: float = 72.0  # a signal three days old counts half
     half_life_messages: float = 60.0  # ...and so does one sixty messages back
     category_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_CATEGORY_WEIGHTS))
-    stage_bonus: float = 0.25  # added evidence for each grooming stage beyond the first
+    stage_bonus: float = 0.15  # added evidence for each grooming stage beyond the first
     stage_min_strength: float = 0.3  # a category counts towards a stage from this strength
     single_message_factor: float = 0.72  # a lone message's score, as conversation risk
     stage_pairs: dict[tuple[str, str], float] = field(default_factory=lambda: dict(DEFAULT_STAGE_PAIRS))

@@ -23,7 +23,7 @@ sys.path.insert(0, str(HERE))
 from benign_scripts import BENIGN_SMALL_TALK, NAMES, SCRIPTS  # noqa: E402
 from pools import ADULT_SMALL_TALK, CHILD_REPLIES, GROOMING  # noqa: E402
 
-PER_SPLIT = {"grooming": 40, "benign": 40}
+PER_SPLIT = {"grooming": 40, "benign": 48}  # 24 benign scripts per split, each used twice
 LANGS = ("id", "id", "kupang", "jv", "en", "mixed")
 SEEDS = {"tune": 20260514, "test": 20260515}
 NAME_RE = re.compile(r"\b(" + "|".join(NAMES) + r")\b")

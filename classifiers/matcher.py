@@ -130,6 +130,7 @@ class Matcher:
         self._conditions: list[Callable[[int], bool] | tuple[bool, ...] | None] = []
         self._always: tuple[list[int], list[int]] = ([], [])  # per direction: fire on no match
         self._combos: tuple[list[int], list[int]] = ([], [])
+        self._combo_memo: dict[tuple[int, frozenset[str]], list[int]] = {}
         self._groups: list[tuple[frozenset[str], ...]] = [
             tuple(frozenset(g) for g in r.combine or ()) for r in self.rules]
         # Per rule: (window, boost ids, boost weight, reduce ids, reduce weight), or None
@@ -180,6 +181,17 @@ class Matcher:
         if self._has_patterns:
             self._pattern_set.Compile()
         self._raw_set = self._pattern_set._set
+
+    def _combos_for(self, d: int, present: frozenset[str]) -> list[int]:
+        """The combination rules that fire when `present` categories are there (memoized: at
+        most 2 x 512 category sets)."""
+        key = (d, present)
+        found = self._combo_memo.get(key)
+        if found is None:
+            found = [ri for ri in self._combos[d]
+                     if self._groups[ri] and all(not present.isdisjoint(g) for g in self._groups[ri])]
+            self._combo_memo[key] = found
+        return found
 
     @staticmethod
     def _compile_context(rule: Rule, ids: dict[str, int]
@@ -280,19 +292,17 @@ class Matcher:
             if context is not None:
                 weight, how = _apply_context(rule.weight, context, text, rule_spans, hits)
             fired.append(FiredRule(rule, weight, rule_spans, how))
-        present = {c for f in fired if f.contribution > 0 for c in f.rule.categories}
-        for ri in self._combos[d] if present else ():
+        present = frozenset(c for f in fired if f.contribution > 0 for c in f.rule.categories)
+        for ri in self._combos_for(d, present) if present else ():
             rule = self.rules[ri]
-            groups = self._groups[ri]
-            if groups and all(not present.isdisjoint(g) for g in groups):
-                parts = []
-                for group in groups:  # one piece of evidence per group, from its strongest rule
-                    best = max((f for f in fired if f.contribution > 0 and f.spans and f.rule.combine is None
-                                and set(group).intersection(f.rule.categories)),
-                               key=lambda f: f.contribution, default=None)
-                    if best is not None and best.spans[0] not in parts:
-                        parts.append(best.spans[0])
-                fired.append(FiredRule(rule, rule.weight, sorted(parts)))
+            parts: list[tuple[int, int]] = []
+            for group in self._groups[ri]:  # one piece of evidence per group, from its strongest rule
+                best = max((f for f in fired if f.contribution > 0 and f.spans and f.rule.combine is None
+                            and not group.isdisjoint(f.rule.categories)),
+                           key=lambda f: f.contribution, default=None)
+                if best is not None and best.spans[0] not in parts:
+                    parts.append(best.spans[0])
+            fired.append(FiredRule(rule, rule.weight, sorted(parts)))
         fired.sort(key=lambda f: -f.contribution)
         score = round(_clip(sum(f.contribution for f in fired)), 4)
         return RuleMatch(score, _category_scores(fired), fired, norm)

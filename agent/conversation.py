@@ -246,9 +246,9 @@ class ConversationTracker:
         ruled = _rule_categories(verdict)
         signals = self._signals(verdict, ruled)
         peak = verdict.score if ruled else verdict.score * settings.model_only_factor
-        if not signals and peak <= conv.peak * conv.pending:
-            # Nothing new: risk can only have faded, so no alert can rise. Most messages end
-            # here, cheaply; they are kept only as context for a later alert.
+        if peak <= conv.peak * conv.pending and not self._adds(conv, signals):
+            # Nothing new or stronger: risk can only have faded, so no alert can rise. Most
+            # messages end here, cheaply; they are kept only as context for a later alert.
             self._remember(conv, (index, msg.text[: settings.max_stored_chars + 1], msg.direction,
                                   msg.ts, verdict))
             return None
@@ -303,15 +303,23 @@ class ConversationTracker:
                 out.append((category, strength))
         return out
 
+    @staticmethod
+    def _adds(conv: _Conversation, signals: list[tuple[str, float]]) -> bool:
+        """Whether any signal is stronger than what its category already holds (after fading)."""
+        for category, strength in signals:
+            held = conv.signals.get(category)
+            if held is None or strength >= held.strength * conv.pending:
+                return True
+        return False
+
     def _remember(self, conv: _Conversation, item: AlertMessage | tuple) -> None:
-        conv.recent.append(item)
-        if len(conv.recent) > self.settings.context_messages:
-            conv.recent.popleft()
+        conv.recent.append(item)  # a deque with maxlen: the oldest falls out
 
     def _conversation(self, key: str) -> _Conversation:
         conv = self._conversations.get(key)
         if conv is None:
-            conv = self._conversations[key] = _Conversation()
+            conv = self._conversations[key] = _Conversation(
+                recent=deque(maxlen=self.settings.context_messages))
             if len(self._conversations) > self.settings.max_conversations:
                 evicted, _ = self._conversations.popitem(last=False)
                 log.debug("evicted conversation %s (least recently active)", evicted)

@@ -22,7 +22,7 @@ from mitmproxy.proxy import mode_specs
 
 from agent.addon.devices import DeviceMap
 from agent.addon.engine import FAULTS, Engine, build_engine
-from agent.addon.extractors import MAX_BODY, is_textual, may_be_search
+from agent.addon.extractors import MAX_BODY, is_readable, may_be_search
 from agent.addon.passthrough import PassthroughPolicy
 from agent.addon.pipeline import Capture, Pipeline
 from agent.config import Config, load_config
@@ -152,7 +152,7 @@ class JagaAddon:
                                          wg_peer=peer))
         content_type = message.headers.get("content-type")
         raw = message.raw_content
-        if not raw or not is_textual(content_type):
+        if not raw or not is_readable(content_type):
             return
         # Compressed bodies are cut before decompression too (extractors bound the output).
         self.pipeline.submit(Capture(
@@ -162,7 +162,7 @@ class JagaAddon:
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         try:
-            if not is_textual(flow.request.headers.get("content-type")) and \
+            if not is_readable(flow.request.headers.get("content-type")) and \
                     flow.request.headers.get("content-length", "0") not in ("", "0"):
                 flow.request.stream = True  # uploads of media: never read, never buffered
         except Exception:
@@ -177,7 +177,7 @@ class JagaAddon:
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         try:
-            if flow.response is not None and not is_textual(flow.response.headers.get("content-type")):
+            if flow.response is not None and not is_readable(flow.response.headers.get("content-type")):
                 flow.response.stream = True  # media and binary: streamed through, never read
         except Exception:
             log.exception("jaga: responseheaders failed for %s", flow.request.pretty_url)

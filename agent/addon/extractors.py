@@ -64,14 +64,15 @@ SEARCH_SITES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
 )
 GENERIC_SEARCH_PARAMS = ("q", "query", "search")
 
-_TEXTUAL_TYPES = re.compile(
-    r"^(text/|application/(json|[\w.+-]*\+json|x-www-form-urlencoded|graphql|x-ndjson)|multipart/form-data)",
-    re.IGNORECASE)
+_READABLE_TYPES = re.compile(
+    r"^(text/plain|application/(json|[\w.+-]*\+json|x-www-form-urlencoded|graphql|x-ndjson)|"
+    r"multipart/form-data)", re.IGNORECASE)
 
 
-def is_textual(content_type: str | None) -> bool:
-    """Whether a body of this type can hold chat text (media and binary bodies are never read)."""
-    return bool(content_type and _TEXTUAL_TYPES.match(content_type.strip()))
+def is_readable(content_type: str | None) -> bool:
+    """Whether jaga reads bodies of this type: JSON, forms, multipart, plain text. Everything else
+    (media, binary, and HTML, scripts and styles too) is streamed through and never read."""
+    return bool(content_type and _READABLE_TYPES.match(content_type.strip()))
 
 
 def looks_written(value: str) -> bool:
@@ -273,4 +274,6 @@ def from_http_body(body: bytes, content_type: str | None) -> list[Extracted]:
         return from_form(text)
     if "json" in ct or "graphql" in ct:
         return from_json(text)
+    if ct.startswith("text/plain") and text.lstrip()[:1] in ("{", "["):
+        return from_json(text)  # JSON sent as text/plain, which spares web apps a CORS preflight
     return []

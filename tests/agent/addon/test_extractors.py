@@ -191,6 +191,8 @@ def test_identity_body_is_cut_at_the_limit():
     (b'{"text":"vendor json"}', "application/vnd.chat+json", ["vendor json"]),
     (b"message=lewat+form", "application/x-www-form-urlencoded", ["lewat form"]),
     (b"<html>message</html>", "text/html", []),
+    (b'{"text":"json as text/plain"}', "text/plain;charset=UTF-8", ["json as text/plain"]),
+    (b"just some plain words", "text/plain", []),
     # invalid UTF-8 is replaced, never an error
     (b'{"text":"rusak \xff\xfe di sini"}', "application/json", ["rusak \ufffd\ufffd di sini"]),
     (b'{"text":"latin caf\xe9 ya"}', "application/json; charset=latin-1", ["latin café ya"]),
@@ -200,11 +202,13 @@ def test_http_bodies_dispatch_on_content_type(body, content_type, expected):
     assert texts(ex.from_http_body(body, content_type)) == expected
 
 
-@pytest.mark.parametrize(("content_type", "textual"), [
+@pytest.mark.parametrize(("content_type", "readable"), [
     ("application/json", True),
     ("application/x-www-form-urlencoded", True),
     ("multipart/form-data; boundary=x", True),
     ("text/plain", True),
+    ("text/html; charset=utf-8", False),
+    ("text/javascript", False),
     ("application/ld+json", True),
     ("image/jpeg", False),
     ("video/mp4", False),
@@ -212,5 +216,5 @@ def test_http_bodies_dispatch_on_content_type(body, content_type, expected):
     ("", False),
     (None, False),
 ])
-def test_media_and_binary_types_are_never_read(content_type, textual):
-    assert ex.is_textual(content_type) is textual
+def test_only_json_forms_multipart_and_plain_text_are_read(content_type, readable):
+    assert ex.is_readable(content_type) is readable

@@ -83,8 +83,12 @@ class JagaAddon:
             self.max_body = opts.jaga_max_body
         if updated & {"jaga_config", "jaga_data_dir", "jaga_passthrough"}:
             try:
-                if self.config is None or "jaga_config" in updated:
-                    self.config = load_config(opts.jaga_config or None)
+                # A file named in the option wins; else the configuration `jaga run` handed in
+                # (with its command-line overrides) is kept; else the default file, once.
+                if opts.jaga_config and ("jaga_config" in updated or self.config is None):
+                    self.config = load_config(opts.jaga_config)
+                elif self.config is None:
+                    self.config = load_config(None)
                 extra = list(self.config.proxy.passthrough_hosts) + list(opts.jaga_passthrough)
                 self.passthrough = PassthroughPolicy(
                     extra, self.data_dir / LEARNED_PASSTHROUGH_FILE)

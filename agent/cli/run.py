@@ -31,7 +31,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "run", help="start the proxy agent (mitmproxy with jaga's addon) in the foreground",
         description="Start the proxy agent: the child's phone uses this machine as its proxy "
         "(regular), its gateway (transparent) or its VPN (wireguard); jaga reads chat and web "
-        "text passing through, and alerts the parents. Stop it with Ctrl-C or SIGTERM.")
+        "text passing through, and alerts the parents. Stop it with Ctrl-C or SIGTERM.",
+        epilog="The phone installs jaga's certificate from http://mitm.it (through jaga). "
+        "jaga's own options for --set: jaga_read=false (read nothing), "
+        "jaga_passthrough=REGEX (never intercept these hosts, besides the built-in list), "
+        "jaga_max_body=BYTES (how much of a body is read). Transparent and WireGuard set-up: "
+        "docs/transparent-mode.md; what jaga can and cannot read: docs/proxy.md.")
     p.add_argument("--config", metavar="FILE", help="configuration file (default: $JAGA_CONFIG "
                    "or ~/.config/jaga/jaga.yaml, if present)")
     p.add_argument("--data-dir", metavar="DIR", help="data directory (default: the configuration's "

@@ -5,20 +5,24 @@ combined scorer and keeps, per conversation, a *strength* for each risk category
 recent evidence of it, fading with time (a half-life in hours) and with the number of messages
 since (a half-life in messages). The conversation's risk combines the strengths like independent
 pieces of evidence (noisy-or, one weight per category), plus a bonus for every further grooming
-stage seen: an offer now, secrecy three messages later and a cafe invitation tomorrow add up to
-an alert even when no single message would raise one. A single message the scorer is sure about
-raises one on its own.
+stage seen and more for the pairs the taxonomy calls strong (an offer with secrecy, a meeting
+with secrecy): an offer now, secrecy three messages later and a cafe invitation tomorrow add up
+to an alert even when no single message would raise one. A single message the scorer is sure
+about raises one on its own. A category that only the model saw, with no rule to show its words,
+counts for less.
 
 An alert is raised when the risk crosses the child's threshold, and raised again for the same
 conversation only when its severity rises (or, once the risk has faded to half the threshold, for
-a new episode). It carries the evidence (the messages that made the
-risk, with categories, rules and highlighted spans) and the few messages before the one that
-raised it.
+a new episode). It carries the evidence (the messages that made the risk, with categories, rules
+and highlighted spans) and the few messages before the one that raised it.
 
 Memory is bounded: conversations are kept in an LRU of `max_conversations`, each with a window of
 `context_messages` recent messages and at most `max_evidence` evidence messages, and at most
 `max_stored_chars` characters of any message are kept. Pure logic: no mitmproxy, no I/O. Not
 thread-safe: one thread (the addon's worker, or `jaga scan`) feeds a tracker.
+
+The default weights were tuned on corpus/conversations/tune.jsonl only (DATA_CARD.md there);
+`jaga eval corpus/conversations/test.jsonl` reports how they do on conversations not tuned on.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from agent.errors import UsageError
 from agent.messages import ChatMessage
@@ -81,7 +82,8 @@ def detect_format(path: Path) -> str:
     )
 
 
-def _optional(name: str):  # -> module | None
+def _optional(name: str) -> ModuleType | None:
+    """An importer module that may not be part of this jaga yet."""
     try:
         return importlib.import_module(f"agent.importers.{name}")
     except ModuleNotFoundError as e:

@@ -2,7 +2,7 @@
 
 The Pipeline reads a 2-column object array `[normalized text, direction]` (`model_inputs`) and
 predicts, as a multilabel problem, P(risk) and P(category) for each of the nine categories
-(`OUTPUTS`): character n-grams (char_wb 2-5) and word uni/bi-grams TF-IDF, a one-hot direction,
+(`OUTPUTS`): character n-grams (char_wb 3-5) and word uni/bi-grams TF-IDF, a one-hot direction,
 then one logistic regression per output (one-vs-rest). Logistic regression's own probabilities are
 used (it minimizes log-loss, so they are close to calibrated; training reports the validation
 Brier score), instead of CalibratedClassifierCV, which would multiply size and time by its folds;
@@ -93,7 +93,8 @@ def build_pipeline(*, C: float = 10.0, seed: int = 0, max_char_features: int = 4
     from sklearn.preprocessing import OneHotEncoder
 
     # lowercase=False: the text is already normalized (casefolded, slang expanded).
-    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), lowercase=False,
+    # char_wb 3-5: as good as 2-5 on validation (PR-AUC 0.956 both), a quarter fewer n-grams.
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=False,
                             sublinear_tf=True, min_df=2, max_features=max_char_features)
     words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), lowercase=False,
                             token_pattern=r"(?u)\b\w+\b", sublinear_tf=True, min_df=2,

@@ -205,6 +205,7 @@ def train(corpus_dir: Path = DEFAULT_CORPUS, *, seed: int = 0, rules: Any = None
                    "counts": {s: len(ex) for s, ex in splits.items()},
                    "bad_lines": len(problems)},
         "rules_sha256": rules_sha256(rules),
+        "normalizer_sha256": normalizer_sha256(),
         "outputs": list(OUTPUTS),
         "thresholds": {"combined": 0.5, "model": round(model_threshold, 6),
                        "rules": rules.threshold, "categories": category_thresholds},
@@ -261,6 +262,16 @@ def rules_sha256(scorer: Any) -> str:
             h.update(Path(pack.file).read_bytes())
         except (OSError, TypeError):
             h.update(str(pack.id).encode())
+    return h.hexdigest()
+
+
+def normalizer_sha256() -> str:
+    """A hash of the normalizer's code and data: the model learnt from its output."""
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in [here / "normalize.py", *sorted((here / "data").glob("*"))]:
+        if path.is_file():
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
+import stat
 import sys
 from typing import IO, Any
 
@@ -93,48 +95,82 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write(out: IO[bytes], obj: dict[str, Any]) -> None:
+def _encode(obj: dict[str, Any]) -> bytes:
     try:
-        line = json.dumps(obj, ensure_ascii=False)
-        data = line.encode("utf-8")
+        return json.dumps(obj, ensure_ascii=False).encode("utf-8") + b"\n"
     except UnicodeEncodeError:  # a lone surrogate from a "\ud800" escape: keep it escaped
-        data = json.dumps(obj, ensure_ascii=True).encode("ascii")
-    out.write(data + b"\n")
+        return json.dumps(obj, ensure_ascii=True).encode("ascii") + b"\n"
+
+
+def _write(out: IO[bytes], obj: dict[str, Any]) -> None:
+    out.write(_encode(obj))
     out.flush()
 
 
+def _parse_line(raw: bytes, number: int, default_direction: str) -> tuple[Any, str, str]:
+    """(id, text, direction) of one input line; ValueError(message) with the id in args[1]."""
+    record_id: Any = number
+    try:
+        line = raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError as e:
+        where = f"byte {raw[e.start]:#04x} at position {e.start}"
+        raise ValueError(f"not valid UTF-8 ({where})", number) from None
+    if not line.strip():
+        raise ValueError('empty line (expected a JSON object with "text")', number)
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"not valid JSON: {e.msg} at column {e.colno}", number) from None
+    except RecursionError:
+        raise ValueError("not valid JSON here: nested too deeply", number) from None
+    if not isinstance(obj, dict):
+        raise ValueError('expected a JSON object with "text"', number)
+    record_id = obj.get("id", number)
+    text = obj.get("text")
+    if not isinstance(text, str):
+        raise ValueError('"text" is missing or is not a string', record_id)
+    direction = obj.get("direction", default_direction)
+    if direction not in ("to_child", "from_child"):
+        raise ValueError(f'"direction" must be "to_child" or "from_child", not {direction!r}', record_id)
+    return record_id, text, direction
+
+
 def classify_jsonl(scorer: Any, lines: IO[bytes], out: IO[bytes], default_direction: str) -> int:
-    """One output line per input line, in order; returns 1 if any line was bad."""
+    """One output line per input line, in order; returns 1 if any line was bad.
+
+    From a regular file, lines are scored in batches (`Scorer.score_many`: the model scores a
+    batch far faster than message by message); from a pipe or a terminal, each line is answered
+    as soon as it is read."""
+    try:
+        batch_size = BATCH_LINES if stat.S_ISREG(os.fstat(lines.fileno()).st_mode) else 1
+    except (OSError, ValueError, AttributeError):
+        batch_size = 1
     status = 0
+    pending: list[tuple[Any, str | None, str]] = []  # (id, text, direction) or (id, None, error)
+
+    def flush() -> None:
+        todo = [(text, direction) for _, text, direction in pending if text is not None]
+        verdicts = iter(scorer.score_many(todo) if len(todo) > 1 else
+                        [scorer.score(*todo[0])] if todo else [])
+        data = b"".join(_encode({"id": rid, "error": info}) if text is None else
+                        _encode(next(verdicts).to_json(rid)) for rid, text, info in pending)
+        out.write(data)
+        out.flush()
+        pending.clear()
+
     for number, raw in enumerate(lines, 1):
-        record_id: Any = number
         try:
-            try:
-                line = raw.decode("utf-8").rstrip("\r\n")
-            except UnicodeDecodeError as e:
-                bad = f"byte {raw[e.start]:#04x} at position {e.start}"
-                raise ValueError(f"not valid UTF-8 ({bad})") from None
-            if not line.strip():
-                raise ValueError('empty line (expected a JSON object with "text")')
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"not valid JSON: {e.msg} at column {e.colno}") from None
-            if not isinstance(obj, dict):
-                raise ValueError('expected a JSON object with "text"')
-            record_id = obj.get("id", number)
-            text = obj.get("text")
-            if not isinstance(text, str):
-                raise ValueError('"text" is missing or is not a string')
-            direction = obj.get("direction", default_direction)
-            if direction not in ("to_child", "from_child"):
-                raise ValueError(f'"direction" must be "to_child" or "from_child", not {direction!r}')
+            pending.append(_parse_line(raw, number, default_direction))
         except ValueError as e:
             status = 1
-            _write(out, {"id": record_id, "error": f"line {number}: {e}"})
-            continue
-        _write(out, scorer.score(text, direction).to_json(record_id))
+            pending.append((e.args[1], None, f"line {number}: {e.args[0]}"))
+        if len(pending) >= batch_size:
+            flush()
+    flush()
     return status
+
+
+BATCH_LINES = 256
 
 
 _SEVERITY_STYLE = {"high": "bold white on red", "medium": "bold black on dark_orange",

@@ -82,6 +82,7 @@ JSONL_CASES = [
     ('{"text": "😀😀😀🙏"}'.encode(), {"id": 13, "flagged": False, "score": 0.0}),
     (b'{"text": "' + b"a" * 1_000_000 + b'"}', {"id": 14, "flagged": False, "score": 0.0}),
     (b'{"text": "' + b"halo " * 5_000 + b'kasih pulsa"}', {"id": 15, "score": 0.0}),  # beyond the cap
+    (b"[" * 100_000 + b"]" * 100_000, {"id": 16, "error": "line 16: not valid JSON here: nested too deeply"}),
 ]
 
 
@@ -115,6 +116,14 @@ def test_jsonl_line(batch, index):
 def test_jsonl_evidence_has_rule_and_original_words(batch):
     evidence = batch[1][0]["evidence"]
     assert {"source": "rule", "rule": "t.offer.pulsa", "text": "kasih pulsa"}.items() <= evidence[0].items()
+
+
+def test_jsonl_from_a_file_is_scored_in_batches_with_the_same_answers(tmp_path, batch):
+    # A regular file is scored in batches of 256 lines; a pipe line by line: same output.
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"\n".join(line for line, _ in JSONL_CASES) + b"\n")
+    result = jaga("classify", *RULES, "--jsonl", str(path), cwd=tmp_path)
+    assert result.returncode == 1 and out_lines(result) == batch[1]
 
 
 def test_jsonl_from_a_file_with_all_good_lines_exits_0(tmp_path):

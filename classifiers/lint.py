@@ -227,6 +227,21 @@ class MissingExamples(Check):
             yield self.problem(rule, rule.line_of("examples"), f"no example with {wanted}")
 
 
+class ExampleDirection(Check):
+    id = "example-direction"
+    description = "a match example in a direction its rule never looks at: it can never pass"
+    fix = "give the example the rule's direction (direction: to_child or from_child)"
+
+    def check(self, pack: Pack, rule: Rule) -> Iterator[Problem]:
+        # (A no-match example in the other direction is fine: it pins down the rule's scope.)
+        if rule.direction == "any":
+            return
+        for ex in rule.examples:
+            if ex.direction != rule.direction and ex.expect in ("match", "todo-match"):
+                yield self.problem(rule, ex.line, f"a {ex.direction} example can never match a "
+                                   f"{rule.direction} rule")
+
+
 class MissingFalsePositives(Check):
     id = "missing-falsepositives"
     description = "every rule says, concretely, when it matches a benign message"
@@ -297,7 +312,7 @@ class DeprecatedStatus(Check):
 CHECKS: tuple[Check, ...] = (
     EmptySelection(), EmptyPhrase(), DuplicatePhrase(), OverlappingPhrase(), PhraseNotNormalized(),
     PatternMatchesEmpty(), PatternUpperCase(), MixedAndOr(), UnusedSelection(), ConditionAlwaysTrue(),
-    MissingExamples(), MissingFalsePositives(), MissingDescription(), WeightRange(),
+    MissingExamples(), ExampleDirection(), MissingFalsePositives(), MissingDescription(), WeightRange(),
     PositiveRuleWithoutCategory(), ContextIgnored(), DeprecatedStatus(),
 )
 

@@ -84,6 +84,13 @@ def test_each_check_reports_its_problem(tmp_path, code, old, new, severity, line
     assert lint_rule(tmp_path, RULE.replace(old, new)) == [(code, severity, line)]
 
 
+def test_examples_in_a_direction_the_rule_never_sees(tmp_path):
+    rule = RULE.replace("    weight: 0.4\n", "    weight: 0.4\n    direction: from_child\n")
+    rule += "      - {text: aku kasih pulsa, expect: match, direction: from_child}\n"
+    # The to_child match example can never pass; the to_child no-match one pins down the scope.
+    assert lint_rule(tmp_path, rule) == [("example-direction", "error", 17)]
+
+
 def test_context_on_a_combination_rule_is_reported(tmp_path):
     combo = RULE.replace("    selections:\n      s: {phrases: [kasih pulsa]}\n    condition: s\n",
                          "    combine: [[offer_credit], [secrecy]]\n"

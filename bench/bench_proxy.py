@@ -170,6 +170,9 @@ def main() -> int:
                         mem = rss_kb(proc.pid)
                         prev = memory.get(name, {"VmRSS": 0, "VmHWM": 0})
                         memory[name] = {k: max(prev[k], mem[k]) for k in mem}
+                    log_text = (tmp / f"{name}.log").read_text(errors="replace")
+                    if "captures dropped" in log_text:  # jaga fell behind: say so, loudly
+                        print(f"WARNING: {name} dropped captures (it could not keep up)")
 
     s = {name: summarize(runs) for name, runs in results.items()}
     print(f"\nproxy benchmark: {args.requests} chat POSTs x {args.rounds} rounds per proxy, "

@@ -69,15 +69,15 @@ STAGE_OF_CATEGORY: dict[str, str] = {
 # How much one category, at full strength, says about the whole conversation. A compliment alone
 # is weak, secrecy or a sexual solicitation is strong (../shared/spec/taxonomy.md).
 DEFAULT_CATEGORY_WEIGHTS: dict[str, float] = {
-    "offer_credit": 0.35,
-    "offer_money": 0.35,
-    "meetup": 0.35,
-    "secrecy": 0.43,
-    "isolation": 0.38,
-    "personal_info": 0.3,
-    "photo_request": 0.38,
-    "sexual": 0.68,
-    "flattery": 0.21,
+    "offer_credit": 0.25,
+    "offer_money": 0.25,
+    "meetup": 0.25,
+    "secrecy": 0.3,
+    "isolation": 0.27,
+    "personal_info": 0.21,
+    "photo_request": 0.27,
+    "sexual": 0.8,  # transactional sexual solicitation alerts on its own
+    "flattery": 0.15,
 }
 
 # Pairs of stages that together say more than apart (../shared/spec/taxonomy.md: "an offer with
@@ -140,9 +140,9 @@ class TrackerSettings:
     category_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_CATEGORY_WEIGHTS))
     stage_bonus: float = 0.15  # added evidence for each grooming stage beyond the first
     stage_min_strength: float = 0.3  # a category counts towards a stage from this strength
-    single_message_factor: float = 0.72  # a lone message's score, as conversation risk
+    single_message_factor: float = 0.5  # a lone message's score, as conversation risk
     stage_pairs: dict[tuple[str, str], float] = field(default_factory=lambda: dict(DEFAULT_STAGE_PAIRS))
-    model_only_factor: float = 0.6  # weight of a category that only the model (no rule) saw
+    model_only_factor: float = 0.5  # weight of a category that only the model (no rule) saw
     rearm_below: float = 0.5  # once risk fades below this share of the threshold, alert anew
     min_signal: float = 0.15  # category scores below this are noise and are ignored
     child_sensitivity: dict[str, str] = field(default_factory=dict)  # child name -> high|normal|low

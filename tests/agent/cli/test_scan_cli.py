@@ -96,7 +96,7 @@ def test_a_benign_chat_gives_no_alert(tmp_path, config):
 def test_child_option_names_the_child(tmp_path, config, child, alerts):
     rows = [{"conversation": "c1", "sender": "Om Beni", "text": "offerword"},
             {"conversation": "c1", "sender": "Rina", "text": "ok aloneword"},
-            {"conversation": "c1", "sender": "Om Beni", "text": "flatterword"}]
+            {"conversation": "c1", "sender": "Om Beni", "text": "meetword"}]
     chat = write_chat(tmp_path / "chat.jsonl", rows)
     args = ["scan", str(chat), "--json", "--config", str(config)] + (["--child", child] if child else [])
     result = jaga(*args, cwd=tmp_path)

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +49,11 @@ class TextBlock:
 
     def __post_init__(self) -> None:
         self.tokens = re.compile(self.token_pattern)
+        self.idf_list = self.idf.tolist()  # indexing a list is faster one by one
         self.word_ids: dict[str, list[int]] = {}
 
     def ids(self, text: str) -> list[int]:
-        """Column (within the block) of each of the text's n-grams; -1 for one not learnt."""
+        """Column (within the block) of each of the text's n-grams that the model learnt."""
         get = self.vocabulary.get
         lo, hi = self.ngram_range
         if self.analyzer == "char_wb":
@@ -75,7 +77,7 @@ class TextBlock:
         grams = tokens if lo == 1 else []
         for n in range(max(lo, 2), hi + 1):
             grams += [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
-        return list(map(get, grams, repeat(-1)))
+        return [j for j in map(get, grams) if j is not None]
 
 
 class LinearModel:
@@ -121,11 +123,31 @@ class LinearModel:
 
     def predict(self, texts: Sequence[str], directions: Sequence[str]) -> np.ndarray:
         """Probabilities, one row per normalized text."""
+        if len(texts) == 1:
+            return self._predict_one(texts[0], directions[0])[None, :]
         out = np.empty((len(texts), len(self.bias)))
         for start in range(0, len(texts), CHUNK):
             out[start:start + CHUNK] = self._predict(texts[start:start + CHUNK],
                                                      directions[start:start + CHUNK])
         return out
+
+    def _predict_one(self, text: str, direction: str) -> np.ndarray:
+        """One message (the proxy's case): plain Python up to one small product per block,
+        because each numpy call of the batch path costs more than its work here."""
+        logits = self.bias.copy()
+        for block in self.blocks:
+            counts = Counter(block.ids(text))
+            if not counts:
+                continue
+            idf = block.idf_list
+            values = [(1.0 + math.log(n)) * idf[j] for j, n in counts.items()]
+            norm = math.sqrt(sum(v * v for v in values))
+            columns = np.fromiter(counts, dtype=np.int64, count=len(counts)) + block.offset
+            logits += np.array(values) @ self.weights[columns] / norm
+        column = self.direction_index.get(direction)
+        if column is not None:
+            logits += self.weights[column]
+        return 1.0 / (1.0 + np.exp(-logits))
 
     def _predict(self, texts: Sequence[str], directions: Sequence[str]) -> np.ndarray:
         n_docs = len(texts)
@@ -138,13 +160,11 @@ class LinearModel:
                 found = block.ids(text)
                 ids += found
                 lengths.append(len(found))
-            cols = np.array(ids, dtype=np.int64)
-            keep = cols >= 0
-            if not keep.any():
+            if not ids:
                 continue
-            rows = np.repeat(np.arange(n_docs), lengths)[keep]
+            rows = np.repeat(np.arange(n_docs), lengths)
             # Count each n-gram per document: sorted (row, column) keys and their run lengths.
-            keys, counts = np.unique(rows * n_features + cols[keep], return_counts=True)
+            keys, counts = np.unique(rows * n_features + np.array(ids), return_counts=True)
             rows, cols = keys // n_features, keys % n_features
             values = (1.0 + np.log(counts)) * block.idf[cols]  # sublinear tf times idf
             norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=n_docs))

@@ -28,12 +28,15 @@ REPO = Path(__file__).resolve().parents[2]
 CHAT_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>chat</title></head>
 <body><p id="status">sending</p><script>
 window.onload = async () => {
-  const r = await fetch("/api/messages", {method: "POST",
-    headers: {"content-type": "application/json"},
-    body: JSON.stringify({thread_id: "browser", text: %s})});
-  const j = await r.json();
-  const reply = j.messages.length ? j.messages[0].text : "";
-  document.getElementById("status").textContent = "sent:" + j.ok + " reply:" + reply;
+  const replies = [];
+  for (const text of %s) {
+    const r = await fetch("/api/messages", {method: "POST",
+      headers: {"content-type": "application/json"},
+      body: JSON.stringify({thread_id: "browser", text: text})});
+    const j = await r.json();
+    replies.push(j.messages.length ? j.messages[0].text : "");
+  }
+  document.getElementById("status").textContent = "replies:" + replies.join("|");
 };
 </script></body></html>"""
 
@@ -104,12 +107,12 @@ class ChatServer:
     """HTTPS JSON chat (POST/GET /api/messages, GET /chat) and a WebSocket chat (wss, /ws)."""
 
     def __init__(self, cert: Path, key: Path, replies: list[str] | None = None,
-                 page_text: str = "halo"):
+                 page_texts: list[str] | None = None):
         self.received: list[bytes] = []  # raw request bodies, exactly as they arrived
         self.received_ws: list[str] = []
         self.sent: list[bytes] = []  # raw response bodies, exactly as sent
         self.replies = list(replies or [])
-        self.page_text = page_text
+        self.page_texts = page_texts or ["halo"]  # what the chat page posts, in order
         self.special: dict[str, tuple[bytes, dict[str, str]]] = {}  # path -> (body, headers)
         self.lock = threading.Lock()
         self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -146,7 +149,7 @@ class ChatServer:
 
             def do_GET(self) -> None:
                 if self.path.startswith("/chat"):
-                    page = CHAT_PAGE % json.dumps(server.page_text)
+                    page = CHAT_PAGE % json.dumps(server.page_texts)
                     self._send(page.encode(), "text/html; charset=utf-8")
                 elif self.path in server.special:
                     body, headers = server.special[self.path]

@@ -100,14 +100,14 @@ def test_benign_chat_over_https_raises_no_alert(agent, certs):
     with server.running():
         replies = chat_over_https(port, data_dir, server, CHILD_LINES)
     assert replies == server.sent and len(server.received) == len(CHILD_LINES)
-    # a grooming line sent afterwards proves the pipeline had caught up when we looked
-    server2 = ChatServer(certs[1], certs[2], replies=[GROOMING_REPLIES[3]])
+    # a grooming sequence sent afterwards, in another thread, proves that the pipeline had
+    # caught up when we looked: its alerts are there, and none for the benign thread
+    server2 = ChatServer(certs[1], certs[2], replies=GROOMING_REPLIES[2:5])
     with server2.running():
-        chat_over_https(port, data_dir, server2, ["ok"])
+        chat_over_https(port, data_dir, server2, ["ok", "iya", "boleh"], thread="sentinel")
     alerts = stored_alerts(data_dir, env, wait=15)
-    assert alerts and all(a["conversation"].endswith("|t1") for a in alerts)
-    assert not any(BENIGN_REPLIES[0] in json.dumps(a) for a in alerts)
-    assert len(alerts) == 1
+    assert alerts
+    assert {a["conversation"] for a in alerts} == {"127.0.0.1|127.0.0.1|sentinel"}
 
 
 # --- WebSocket ---
@@ -136,9 +136,9 @@ def test_grooming_over_websocket_arrives_intact_and_raises_a_stored_alert(agent,
                     reason="Debian's chromium is not installed (.ci/run installs it)")
 def test_chromium_through_jaga_posts_a_chat_message_that_raises_an_alert(agent, certs, tmp_path):
     port, data_dir, env = agent
-    # The page (the child) posts a message; the reply it reads is the other person's grooming line.
-    text, reply = "halo kak, aku udah di rumah", GROOMING_REPLIES[3]
-    server = ChatServer(certs[1], certs[2], replies=[reply], page_text=text)
+    # The page (the child) posts messages; the replies it reads are the other person's grooming.
+    texts, replies = ["halo kak", "iya", "boleh kak"], GROOMING_REPLIES[2:5]
+    server = ChatServer(certs[1], certs[2], replies=list(replies), page_texts=texts)
     ca = data_dir / "mitmproxy" / "mitmproxy-ca-cert.pem"
     with server.running():
         result = subprocess.run([
@@ -150,8 +150,8 @@ def test_chromium_through_jaga_posts_a_chat_message_that_raises_an_alert(agent, 
             "--virtual-time-budget=10000", "--dump-dom",
             f"https://127.0.0.1:{server.http_port}/chat"],
             capture_output=True, text=True, timeout=120)
-    assert f"sent:true reply:{reply}" in result.stdout, result.stderr[-2000:]
-    assert [json.loads(b)["text"] for b in server.received] == [text]
+    assert "replies:" + "|".join(replies) in result.stdout, result.stderr[-2000:]
+    assert [json.loads(b)["text"] for b in server.received] == texts
     alerts = stored_alerts(data_dir, env, wait=15)
     assert alerts and alerts[0]["conversation"].endswith("|browser")
 

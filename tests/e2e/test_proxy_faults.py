@@ -26,6 +26,11 @@ from tests.e2e.proxy_harness import (
 pytestmark = pytest.mark.e2e
 
 GROOMING = "Kakak kasih pulsa 50rb ya, tapi jangan bilang siapa-siapa, ini rahasia kita berdua"
+GROOMING_SEQUENCE = (
+    "Kakak kasih pulsa 50rb ya buat kamu, gratis",
+    "Tapi jangan bilang siapa-siapa ya, ini rahasia kita berdua",
+    "Besok ketemuan di kafe dekat sekolah yuk, kakak traktir",
+)
 MB = 1024 * 1024
 BOMB = gzip.compress(b"\0" * (200 * MB), compresslevel=9)  # ~200 KB on the wire, 200 MB inflated
 DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
@@ -110,13 +115,14 @@ def test_hostile_response_bodies_pass_intact(agent, server, path, body, headers)
 
 def test_after_all_that_the_agent_still_reads_and_alerts(agent, certs):
     proc, port, data_dir, env = agent
-    server = ChatServer(certs[1], certs[2], replies=[GROOMING])
+    server = ChatServer(certs[1], certs[2], replies=list(GROOMING_SEQUENCE))
     with server.running(), client(port, data_dir) as c:
-        r = c.post(f"https://127.0.0.1:{server.http_port}/api/messages",
-                   json={"thread_id": "after-faults", "text": "halo"})
-    assert r.json()["messages"][0]["text"] == GROOMING
+        got = [c.post(f"https://127.0.0.1:{server.http_port}/api/messages",
+                      json={"thread_id": "after-faults", "text": text}).json()["messages"][0]["text"]
+               for text in ("halo", "iya", "boleh")]
+    assert got == list(GROOMING_SEQUENCE)
     alerts = stored_alerts(data_dir, env, wait=20)
-    assert [a["conversation"] for a in alerts] == ["127.0.0.1|127.0.0.1|after-faults"]
+    assert {a["conversation"] for a in alerts} == {"127.0.0.1|127.0.0.1|after-faults"}
     assert proc.poll() is None
 
 

@@ -4,8 +4,8 @@ The Pipeline reads a 2-column object array `[normalized text, direction]` (`mode
 predicts, as a multilabel problem, P(risk) and P(category) for each of the nine categories
 (`OUTPUTS`): character n-grams (char_wb 3-5) and word uni/bi-grams TF-IDF, a one-hot direction,
 then one logistic regression per output (one-vs-rest). Logistic regression's own probabilities are
-used (it minimizes log-loss, so they are close to calibrated; training reports the validation
-Brier score), instead of CalibratedClassifierCV, which would multiply size and time by its folds;
+used (it minimizes log-loss, so they are close to calibrated; the metadata records their Brier
+score per split), instead of CalibratedClassifierCV, which would multiply size and time by its folds;
 the combined score is in any case re-fitted on validation (classifiers/train.py).
 
 Loading is safe and checked, in this order, before any object is built (`load_model`):
@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import logging
 import math
 import re
 import threading
@@ -41,11 +40,8 @@ import numpy as np
 from classifiers.categories import CATEGORIES, DIRECTIONS
 from classifiers.model_runtime import LinearModel, load_isolated
 
-log = logging.getLogger(__name__)
-
 MODEL_NAME = "jaga-model"
 MODEL_FILE = f"{MODEL_NAME}.skops"
-METADATA_FILE = f"{MODEL_NAME}.json"
 METADATA_FORMAT = 1
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / MODEL_FILE
 

@@ -165,11 +165,14 @@ def train(corpus_dir: Path = DEFAULT_CORPUS, *, seed: int = 0, rules: Any = None
     from classifiers.scorer import load_scorer
 
     rules = rules or load_scorer(use_model=False)
+    held_out = [s for s in ("validation", "test") if splits.get(s)]
     probs = {s: np.asarray(pipeline.predict_proba(model_inputs(norm[s], dirs[s])))
-             for s in splits}
+             for s in held_out}
     rule_scores = {s: np.array([v.score for v in rules.score_many(
-        (e.text, e.direction) for e in splits[s])]) for s in splits}
-    model_threshold = metrics.choose_threshold(y_val, probs["validation"][:, 0], hard_val)
+        (e.text, e.direction) for e in splits[s])]) for s in held_out}
+    # Rounded before use, so the figures are those of the threshold the metadata ships.
+    model_threshold = round(metrics.choose_threshold(y_val, probs["validation"][:, 0],
+                                                     hard_val), 6)
     combine = fit_combination(y_val, probs["validation"][:, 0], rule_scores["validation"],
                               hard_val, seed)
     category_thresholds = {}
@@ -180,9 +183,7 @@ def train(corpus_dir: Path = DEFAULT_CORPUS, *, seed: int = 0, rules: Any = None
 
     report("measuring", 0.8)
     figures = {}
-    for split in ("validation", "test"):
-        if split not in splits or not splits[split]:
-            continue
+    for split in held_out:
         ex = splits[split]
         combined = [combined_score(r, m, **combine) for r, m in
                     zip(rule_scores[split], probs[split][:, 0], strict=True)]
@@ -194,7 +195,7 @@ def train(corpus_dir: Path = DEFAULT_CORPUS, *, seed: int = 0, rules: Any = None
                 ("rules", rule_scores[split], rules.threshold),
             )
         }
-        figures[split]["combined"]["brier_model"] = round(float(np.mean(
+        figures[split]["model"]["brier"] = round(float(np.mean(
             (probs[split][:, 0] - np.array([e.label for e in ex])) ** 2)), 4)
 
     report("explaining", 0.95)
@@ -207,7 +208,7 @@ def train(corpus_dir: Path = DEFAULT_CORPUS, *, seed: int = 0, rules: Any = None
         "rules_sha256": rules_sha256(rules),
         "normalizer_sha256": normalizer_sha256(),
         "outputs": list(OUTPUTS),
-        "thresholds": {"combined": 0.5, "model": round(model_threshold, 6),
+        "thresholds": {"combined": 0.5, "model": model_threshold,
                        "rules": rules.threshold, "categories": category_thresholds},
         "combine": combine,
         "figures": figures,

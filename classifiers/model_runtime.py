@@ -109,7 +109,9 @@ class LinearModel:
                          and vec.stop_words is None and vec.strip_accents is None
                          and vec.norm == "l2" and vec.use_idf and vec.sublinear_tf
                          and not vec.binary
-                         and (vec.analyzer == "word" or vec.ngram_range[0] >= 2))
+                         # a padded word has at least 3 characters: below that length
+                         # scikit-learn keeps the short word whole, which ids() does not
+                         and (vec.analyzer == "word" or vec.ngram_range[0] <= 3))
                 if not exact:
                     return None
                 blocks.append(TextBlock(vec.analyzer, tuple(vec.ngram_range), vec.token_pattern,

@@ -261,3 +261,33 @@ def test_combined_score_stays_a_probability_at_the_extremes():
     weights = {"model_weight": 1.5, "rule_weight": 2.0, "bias": -1.0}
     for r, m in ((0.0, 0.0), (1.0, 1.0), (0.0, 1.0)):
         assert 0.0 <= combined_score(r, m, **weights) <= 1.0
+
+
+# --- the run-time arrays reproduce any Pipeline of this shape exactly ------------------------
+
+TRAIN_TEXTS = ["om kasih pulsa", "jangan bilang mama", "lagi apa", "a b c", "kirim foto dong",
+               "besok ada pr", "kamu cantik sekali", "ok", "ketemuan di cafe", "mama jemput"]
+
+
+@pytest.mark.parametrize("char_range, exact", [
+    ((1, 3), True), ((2, 5), True), ((3, 5), True),
+    ((4, 6), False),  # words shorter than 4 with padding are kept whole by scikit-learn
+])
+def test_run_time_arrays_equal_the_pipeline_or_decline(char_range, exact):
+    from classifiers.model_runtime import LinearModel
+
+    pipeline = model_module.build_pipeline(C=1.0)
+    pipeline.set_params(features__chars__ngram_range=char_range, features__chars__min_df=1,
+                        features__words__min_df=1)
+    y = np.array([[i % 2] + [int((i + k) % 3 == 0) for k in range(9)] for i in range(10)])
+    directions = ["to_child", "from_child"] * 5
+    pipeline.fit(model_module.model_inputs(TRAIN_TEXTS, directions), y)
+    linear = LinearModel.from_pipeline(pipeline)
+    if not exact:
+        assert linear is None
+        return
+    texts = [normalize(t).text for t, _ in TEXTS]
+    dirs = [d for _, d in TEXTS]
+    np.testing.assert_allclose(
+        linear.predict(texts, dirs),
+        pipeline.predict_proba(model_module.model_inputs(texts, dirs)), rtol=0, atol=1e-9)

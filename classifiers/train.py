@@ -140,6 +140,13 @@ def train(corpus_dir: Path = DEFAULT_CORPUS, *, seed: int = 0, rules: Any = None
             raise ValueError(f"{corpus_dir / (split + '.jsonl')}: needs both labels, found "
                              f"{len(y)} messages with labels {sorted(set(y))}")
 
+    missing = [c for c in CATEGORIES if not any(c in e.categories for e in splits["train"])]
+    if missing:
+        # One-vs-rest would store a constant predictor, a type the loader does not accept.
+        raise ValueError(f"{corpus_dir / 'train.jsonl'}: no message of categor"
+                         f"{'y' if len(missing) == 1 else 'ies'} {', '.join(missing)}; "
+                         "every category needs training examples")
+
     report("normalizing", 0.02)
     norm = {s: [normalize(e.text).text for e in ex] for s, ex in splits.items()}
     dirs = {s: [e.direction for e in ex] for s, ex in splits.items()}

@@ -174,11 +174,16 @@ def test_bad_lines_are_reported_with_file_and_line_and_skipped(corpus, tmp_path)
 @pytest.mark.parametrize("damage, message", [
     ("remove validation", "validation.jsonl: missing"),
     ("only benign in train", "train.jsonl: needs both labels"),
+    ("no flattery in train", "no message of category flattery"),
 ])
 def test_a_corpus_that_cannot_train_is_a_clear_error(tmp_path, damage, message):
     folder = write_corpus(tmp_path / "c")
     if damage == "remove validation":
         (folder / "validation.jsonl").unlink()
+    elif damage == "no flattery in train":
+        rows = [json.loads(line) for line in (folder / "train.jsonl").read_text().splitlines()]
+        kept = [r for r in rows if "flattery" not in r["categories"]]
+        (folder / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in kept))
     else:
         rows = [json.dumps({"text": t, "label": 0}) for t in ORDINARY]
         (folder / "train.jsonl").write_text("\n".join(rows) + "\n")

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import math
 import re
 import threading
@@ -38,11 +39,13 @@ from typing import Any
 import numpy as np
 
 from classifiers.categories import CATEGORIES, DIRECTIONS
-from classifiers.model_runtime import LinearModel, load_isolated
+from classifiers.model_runtime import LinearModel, LoaderUnavailable, load_isolated
 
 MODEL_NAME = "jaga-model"
 MODEL_FILE = f"{MODEL_NAME}.skops"
 METADATA_FORMAT = 1
+log = logging.getLogger(__name__)
+
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / MODEL_FILE
 
 # Column 0 is the risk label; then one column per category, in taxonomy order.
@@ -313,6 +316,13 @@ def get_model(path: str | Path | None = None) -> RiskModel:
             try:
                 linear, meta = load_isolated(key)
                 _cache[key] = RiskModel(None, meta, key, linear)
+            except LoaderUnavailable as why:
+                # e.g. a frozen mitmproxy binary as sys.executable: same checks, in process
+                log.info("model loader process unavailable (%s): loading in this process", why)
+                try:
+                    _cache[key] = load_model(key)
+                except ModelError as e:
+                    _cache[key] = e
             except ModelError as e:
                 _cache[key] = e
         found = _cache[key]

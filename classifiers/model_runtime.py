@@ -208,6 +208,11 @@ class LinearModel:
         return model, header["metadata"]
 
 
+class LoaderUnavailable(Exception):
+    """The child process could not run (no usable interpreter, killed, timed out): the caller
+    may load in its own process instead."""
+
+
 def load_isolated(path: Path) -> tuple[LinearModel, dict[str, Any]]:
     """Check and load `path` in a child process; ModelError as load_model would raise it."""
     from classifiers.model import ModelError
@@ -219,14 +224,16 @@ def load_isolated(path: Path) -> tuple[LinearModel, dict[str, Any]]:
         child = subprocess.run([sys.executable, "-m", "classifiers.model_runtime", str(path)],
                                capture_output=True, env=env, timeout=CHILD_TIMEOUT, check=False)
     except (OSError, subprocess.TimeoutExpired) as e:
-        raise ModelError("invalid", f"model file {path} could not be loaded: the loader "
-                         f"process failed ({e})") from None
+        raise LoaderUnavailable(str(e)) from None
+    last = (child.stderr.decode(errors="replace").strip().splitlines() or ["?"])[-1]
     if child.returncode == CHILD_MODEL_ERROR:
-        problem = json.loads(child.stderr.decode().strip().splitlines()[-1])
-        raise ModelError(problem["kind"], problem["message"])
+        try:
+            problem = json.loads(last)
+            raise ModelError(problem["kind"], problem["message"])
+        except (json.JSONDecodeError, KeyError, TypeError):
+            pass
     if child.returncode != 0:
-        last = (child.stderr.decode(errors="replace").strip().splitlines() or ["?"])[-1]
-        raise ModelError("invalid", f"model file {path} could not be loaded: {last}")
+        raise LoaderUnavailable(f"exit status {child.returncode}: {last}")
     return LinearModel.from_bytes(child.stdout)
 
 

@@ -130,6 +130,15 @@ def test_bad_model_file_is_refused_with_a_clear_error(copy, damage, kind, says):
     assert e.value.kind == kind
 
 
+def test_without_a_usable_interpreter_the_model_loads_in_process(copy, monkeypatch):
+    # e.g. a frozen mitmdump as sys.executable: the same checks then run in this process
+    monkeypatch.setattr("sys.executable", str(copy.parent / "no-such-python"))
+    model_module.clear_cache()
+    model = get_model(copy)
+    assert model.pipeline is not None and model.linear is not None
+    model_module.clear_cache()
+
+
 def test_the_child_loader_refuses_a_bad_file_with_the_same_kind(copy):
     flip_a_byte(copy)
     model_module.clear_cache()

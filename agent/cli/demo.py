@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -62,10 +63,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(httpd: ThreadingHTTPServer, wsd: Any) -> Iterator[None]:
+    """Run an HTTP server and a websockets server on threads for the duration of the block."""
+    httpd.daemon_threads = True
+    for target in (httpd.serve_forever, wsd.serve_forever):
+        threading.Thread(target=target, daemon=True).start()
+    try:
+        yield
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        wsd.shutdown()
+
+
+def wait_listening(port: int, proc: subprocess.Popen, timeout: float = 25.0) -> None:
+    """Wait until `proc` listens on `port`; RuntimeError if it exits, TimeoutError if too slow."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"jaga run stopped at start (status {proc.returncode})")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.3):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on port {port} after {timeout} s")
 
 
 class ChatService:
@@ -74,7 +104,7 @@ class ChatService:
     def __init__(self) -> None:
         self.replies: list[str] = []
         self.lock = threading.Lock()
-        self.http_port, self.ws_port = _free_port(), _free_port()
+        self.http_port, self.ws_port = free_port(), free_port()
 
     def next_reply(self) -> str:
         with self.lock:
@@ -107,33 +137,12 @@ class ChatService:
             ws.send(json.dumps({"thread_id": "ani-rina", "text": self.next_reply()}))
 
     @contextmanager
-    def running(self):  # type: ignore[no-untyped-def]
+    def running(self) -> Iterator[ChatService]:
         from websockets.sync.server import serve
 
         httpd = ThreadingHTTPServer(("127.0.0.1", self.http_port), self._handler())
-        httpd.daemon_threads = True
-        wsd = serve(self._ws, "127.0.0.1", self.ws_port)
-        for target in (httpd.serve_forever, wsd.serve_forever):
-            threading.Thread(target=target, daemon=True).start()
-        try:
+        with serving(httpd, serve(self._ws, "127.0.0.1", self.ws_port)):
             yield self
-        finally:
-            httpd.shutdown()
-            httpd.server_close()
-            wsd.shutdown()
-
-
-def _wait_listening(port: int, proc: subprocess.Popen, timeout: float = 25.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise UsageError(f"jaga run stopped at start (status {proc.returncode})")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.3):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise UsageError("jaga run did not start listening in time")
 
 
 def _play(console: Any, port: int, chat: ChatService) -> None:
@@ -190,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
         tmp_path = Path(tmp)
         config = tmp_path / "jaga.yaml"
         config.write_text(DEMO_CONFIG.format(language=args.language))
-        data_dir, port = tmp_path / "data", _free_port()
+        data_dir, port = tmp_path / "data", free_port()
         cmd = [sys.executable, "-m", "agent", "run", "--config", str(config), "--data-dir",
                str(data_dir), "--listen-host", "127.0.0.1", "--listen-port", str(port)]
         for url in args.notify:
@@ -202,7 +211,10 @@ def run(args: argparse.Namespace) -> int:
             proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                     env={**os.environ, "JAGA_CONFIG": str(config)})
             try:
-                _wait_listening(port, proc)
+                try:
+                    wait_listening(port, proc)
+                except (RuntimeError, TimeoutError) as e:
+                    raise UsageError(f"{e}; its log: {log_path}") from None
                 console.print("A local chat service is up; the chat below goes through jaga "
                               "(JSON over HTTP and a WebSocket):\n")
                 _play(console, port, chat)

@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import socket
 import ssl
 import subprocess
 import sys
@@ -22,6 +21,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+# Shared with `jaga demo`; re-exported (`x as x`) for the tests and the benchmark.
+from agent.cli.demo import free_port as free_port
+from agent.cli.demo import serving
+from agent.cli.demo import wait_listening as wait_listening
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -39,12 +43,6 @@ window.onload = async () => {
   document.getElementById("status").textContent = "replies:" + replies.join("|");
 };
 </script></body></html>"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
@@ -197,32 +195,9 @@ class ChatServer:
         from websockets.sync.server import serve
 
         httpd = ThreadingHTTPServer(("127.0.0.1", self.http_port), self._handler())
-        httpd.daemon_threads = True
         httpd.socket = self.context.wrap_socket(httpd.socket, server_side=True)
-        wsd = serve(self._ws_handler, "127.0.0.1", self.ws_port, ssl=self.context)
-        threads = [threading.Thread(target=httpd.serve_forever, daemon=True),
-                   threading.Thread(target=wsd.serve_forever, daemon=True)]
-        for t in threads:
-            t.start()
-        try:
+        with serving(httpd, serve(self._ws_handler, "127.0.0.1", self.ws_port, ssl=self.context)):
             yield self
-        finally:
-            httpd.shutdown()
-            httpd.server_close()
-            wsd.shutdown()
-
-
-def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"proxy exited early with status {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"nothing listening on port {port} after {timeout} s")
 
 
 @contextmanager
@@ -233,7 +208,7 @@ def proxy_process(command: list[str], port: int, env_extra: dict[str, str] | Non
     out = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO)
     try:
-        wait_for_port(port, proc)
+        wait_listening(port, proc, timeout=60)
         yield proc
     finally:
         if proc.poll() is None:

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.e2e.proxy_harness import free_port, jaga_env, wait_for_port
+from tests.e2e.proxy_harness import free_port, jaga_env, wait_listening
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +29,7 @@ def start(tmp_path, *args):
 def test_stops_cleanly_on_a_signal(tmp_path, sig):
     port = free_port()
     proc = start(tmp_path, "--listen-host", "127.0.0.1", "--listen-port", str(port))
-    wait_for_port(port, proc)
+    wait_listening(port, proc, timeout=60)
     proc.send_signal(sig)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, out
@@ -42,7 +42,7 @@ def test_data_dir_and_ca_are_owner_only_and_the_banner_says_where(tmp_path):
     port = free_port()
     proc = start(tmp_path, "--listen-host", "127.0.0.1", "--listen-port", str(port),
                  "--notify", "json://user:s3cret@127.0.0.1:9/x")
-    wait_for_port(port, proc)
+    wait_listening(port, proc, timeout=60)
     proc.terminate()
     out, _ = proc.communicate(timeout=30)
     data = tmp_path / "data"

@@ -191,9 +191,10 @@ class LinearModel:
                         "offset": b.offset} for b in self.blocks],
         }
         arrays = {f"idf{i}": b.idf for i, b in enumerate(self.blocks)}
+        arrays.update(weights=self.weights, bias=self.bias,
+                      header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8))
         buffer = io.BytesIO()
-        np.savez(buffer, weights=self.weights, bias=self.bias,
-                 header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **arrays)
+        np.savez(buffer, allow_pickle=False, **arrays)
         return buffer.getvalue()
 
     @classmethod

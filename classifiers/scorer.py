@@ -49,8 +49,11 @@ def severity_for(score: float, threshold: float = DEFAULT_THRESHOLD) -> str:
 class MessageModel(Protocol):
     """What the scorer needs from a trained model (classifiers.model.RiskModel)."""
 
-    name: str
-    version: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
 
     def predict(self, texts: Sequence[str], directions: Sequence[str]) -> Any:
         """For normalized texts, rows of probabilities: risk, then one per category in

@@ -69,7 +69,7 @@ def example_from(obj: dict[str, Any]) -> Example:
                    bool(obj.get("hard_negative", False)), obj.get("group"))
 
 
-def read_jsonl(path: Path) -> Iterator[tuple[int, Any | None, str | None]]:
+def read_jsonl(path: Path) -> Iterator[tuple[int, Any, str | None]]:
     """(line number, object or None, problem or None) for each non-blank line."""
     with path.open(encoding="utf-8-sig") as f:
         for line_no, line in enumerate(f, 1):
@@ -182,11 +182,12 @@ def train(corpus_dir: Path = DEFAULT_CORPUS, *, seed: int = 0, rules: Any = None
                                                      hard_val), 6)
     combine = fit_combination(y_val, probs["validation"][:, 0], rule_scores["validation"],
                               hard_val, seed)
-    category_thresholds = {}
-    for k, c in enumerate(CATEGORIES, start=1):
-        has = np.array([c in e.categories for e in val])
-        category_thresholds[c] = (round(metrics.choose_threshold(has, probs["validation"][:, k]), 6)
-                                  if has.any() else 0.5)
+    category_thresholds: dict[str, float] = {}
+    for k, category in enumerate(CATEGORIES, start=1):
+        has = np.array([category in e.categories for e in val])
+        category_thresholds[category] = (
+            round(metrics.choose_threshold(has, probs["validation"][:, k]), 6)
+            if has.any() else 0.5)
 
     report("measuring", 0.8)
     figures = {}

@@ -278,16 +278,16 @@ TRAIN_TEXTS = ["om kasih pulsa", "jangan bilang mama", "lagi apa", "a b c", "kir
                "besok ada pr", "kamu cantik sekali", "ok", "ketemuan di cafe", "mama jemput"]
 
 
-@pytest.mark.parametrize("char_range, exact", [
-    ((1, 3), True), ((2, 5), True), ((3, 5), True),
-    ((4, 6), False),  # words shorter than 4 with padding are kept whole by scikit-learn
+@pytest.mark.parametrize("char_range, word_range, exact", [
+    ((1, 3), (1, 2), True), ((2, 5), (1, 3), True), ((3, 5), (2, 3), True),
+    ((4, 6), (1, 2), False),  # words shorter than 4 with padding are kept whole by scikit-learn
 ])
-def test_run_time_arrays_equal_the_pipeline_or_decline(char_range, exact):
+def test_run_time_arrays_equal_the_pipeline_or_decline(char_range, word_range, exact):
     from classifiers.model_runtime import LinearModel
 
     pipeline = model_module.build_pipeline(C=1.0)
     pipeline.set_params(features__chars__ngram_range=char_range, features__chars__min_df=1,
-                        features__words__min_df=1)
+                        features__words__ngram_range=word_range, features__words__min_df=1)
     y = np.array([[i % 2] + [int((i + k) % 3 == 0) for k in range(9)] for i in range(10)])
     directions = ["to_child", "from_child"] * 5
     pipeline.fit(model_module.model_inputs(TRAIN_TEXTS, directions), y)

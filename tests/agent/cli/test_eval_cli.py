@@ -42,8 +42,8 @@ CONVERSATIONS = [
 ]
 
 
-def jaga(*args: str) -> subprocess.CompletedProcess:
-    env = {"COLUMNS": "200", "PATH": "", "JAGA_CONFIG": "/nonexistent/jaga.yaml"}
+def jaga(*args: str, **env_extra: str) -> subprocess.CompletedProcess:
+    env = {"COLUMNS": "200", "PATH": "", "JAGA_CONFIG": "/nonexistent/jaga.yaml", **env_extra}
     return subprocess.run([sys.executable, "-m", "agent", "eval", *args], capture_output=True,
                           text=True, cwd=REPO, timeout=300, env=env)
 
@@ -94,6 +94,18 @@ def test_threshold_option_moves_the_operating_point(tmp_path):
         reports[t] = json.loads((tmp_path / t / "metrics.json").read_text())["overall"]
     assert reports["0"]["recall"] == 1.0 and reports["0"]["fpr"] == 1.0  # everything flagged
     assert reports["1"]["tp"] + reports["1"]["fp"] <= reports["0"]["tp"] + reports["0"]["fp"]
+
+
+def test_report_without_matplotlib_says_how_to_install_it(tmp_path):
+    # A matplotlib that cannot be imported, first on the path: as if the extra were missing.
+    fake = tmp_path / "fake" / "matplotlib"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('matplotlib is not installed')\n")
+    data = write_jsonl(tmp_path / "m.jsonl", MESSAGES)
+    result = jaga(str(data), "--report", str(tmp_path / "r"), PYTHONPATH=str(fake.parent))
+    assert result.returncode == 2
+    assert "pip install 'jaga[eval]'" in result.stderr
+    assert not (tmp_path / "r").exists()  # refused before any work
 
 
 # --- bad input: named by line, the rest still evaluated, exit 1 ------------------------------

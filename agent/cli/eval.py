@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="measure detection on labelled messages or conversations",
         description="Evaluate jaga on labelled JSONL data: precision, recall, F1, F0.5, F3, "
         "PR-AUC and false-positive rates (overall, on hard negatives, per language, per "
-        "category) with bootstrap 95%% intervals; for conversations, detection rate and how "
+        "category) with bootstrap 95% intervals; for conversations, detection rate and how "
         "many messages after the first signal the alert came.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

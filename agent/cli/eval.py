@@ -144,25 +144,13 @@ def _scorer(config: Any, *, rules_only: bool) -> Any:
         raise UsageError(str(e)) from None
 
 
-def _read_messages(path: Path) -> tuple[list[Any], list[str]]:
-    from classifiers.train import example_from, example_problem, read_jsonl
-
-    examples, problems = [], []
-    for line_no, obj, problem in read_jsonl(path):
-        problem = problem or example_problem(obj)
-        if problem:
-            problems.append(f"{path}:{line_no}: {problem}")
-        else:
-            examples.append(example_from(obj))
-    return examples, problems
-
-
 def _run_messages(args: argparse.Namespace, path: Path, config: Any) -> int:
     from rich.console import Console
 
     from classifiers import metrics
+    from classifiers.train import read_examples
 
-    examples, problems = _read_messages(path)
+    examples, problems = read_examples(path)
     for p in problems:
         print(p, file=sys.stderr)
     if not examples:

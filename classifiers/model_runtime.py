@@ -149,7 +149,7 @@ class LinearModel:
             values = [(1.0 + math.log(n)) * idf[j] for j, n in counts.items()]
             norm = math.sqrt(sum(v * v for v in values))
             columns = np.fromiter(counts, dtype=np.int64, count=len(counts)) + block.offset
-            logits += np.array(values) @ self.weights[columns] / norm
+            logits += np.array(values) @ np.take(self.weights, columns, axis=0) / norm
         column = self.direction_index.get(direction)
         if column is not None:
             logits += self.weights[column]

@@ -75,6 +75,14 @@ def parse_hhmm(value: str) -> tuple[int, int] | None:
     return (h, m) if 0 <= h < 24 and 0 <= m < 60 else None
 
 
+def is_urgent(config: Config, severity: str) -> bool:
+    """Whether an alert of `severity` goes out at once even during quiet hours."""
+    quiet = config.alerts.quiet_hours
+    if quiet is None or quiet.urgent == "never":
+        return False
+    return severity_rank(severity) >= severity_rank(quiet.urgent)
+
+
 def quiet_until(config: Config, now: float) -> float | None:
     """End of the quiet hours `now` falls in (unix time), or None outside quiet hours."""
     quiet = config.alerts.quiet_hours
@@ -215,7 +223,7 @@ class AlertService:
             for c in alert.categories)
 
     def _outbox_rows(self, alert: Alert) -> list[NewOutboxRow]:
-        hold = quiet_until(self.config, self.clock())
+        hold = None if is_urgent(self.config, alert.severity) else quiet_until(self.config, self.clock())
         return [NewOutboxRow(t.key, t.label, not_before=hold or 0.0, kind="held" if hold else "alert")
                 for t in self.targets if t.wants(alert.severity, alert.child)]
 
@@ -425,7 +433,8 @@ class AlertService:
     def _send_from_memory(self, items: list[_Unsaved], now: float) -> None:
         a = self.config.alerts
         for item in items:
-            if item.next_send > now or quiet_until(self.config, now):
+            held = quiet_until(self.config, now) and not is_urgent(self.config, item.alert.severity)
+            if item.next_send > now or held:
                 continue
             wanted = [t for t in self.targets if t.wants(item.alert.severity, item.alert.child)
                       and t.key not in item.delivered]

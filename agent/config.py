@@ -75,6 +75,9 @@ class NotifySection:
 class QuietHours:
     start: str = "22:00"  # HH:MM, local time
     end: str = "06:00"
+    # Alerts of this severity or above are sent at once even during quiet hours: a child being
+    # picked up tonight cannot wait for the morning digest. "never" holds every alert.
+    urgent: Literal["high", "medium", "low", "never"] = "high"
 
 
 @dataclass

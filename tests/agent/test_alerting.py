@@ -173,8 +173,8 @@ def test_quiet_hours_hold_alerts_and_send_one_digest_afterwards(services):
     with JsonReceiver() as receiver:
         svc = services(config(receiver.url, quiet_hours=QuietHours(start="11:00", end="13:00")),
                        clock=clock)
-        svc.record(make_alert(conversation="a", ts=NOON))
-        svc.record(make_alert(conversation="b", child="Budi", ts=NOON))
+        svc.record(make_alert(conversation="a", severity="medium", ts=NOON))
+        svc.record(make_alert(conversation="b", child="Budi", severity="low", ts=NOON))
         assert svc.flush(0.5)  # nothing is due during quiet hours
         assert receiver.received == []
         clock.advance(timedelta(hours=1, minutes=1))
@@ -183,6 +183,25 @@ def test_quiet_hours_hold_alerts_and_send_one_digest_afterwards(services):
     assert digest["title"].startswith("jaga: 2 peringatan")
     assert "HP Rina" in digest["message"] and "HP Budi" in digest["message"]
     assert "pulsa 50rb" not in digest["message"]  # titles only, never message text
+
+
+@pytest.mark.parametrize(
+    "urgent, severity, sent_at_once",
+    [
+        ("high", "high", True),  # the default: a serious alert does not wait for the morning
+        ("high", "medium", False),
+        ("medium", "medium", True),
+        ("never", "high", False),
+    ],
+)
+def test_urgent_alerts_go_out_during_quiet_hours(services, urgent, severity, sent_at_once):
+    clock = Clock()
+    quiet = QuietHours(start="11:00", end="13:00", urgent=urgent)
+    with JsonReceiver() as receiver:
+        svc = services(config(receiver.url, quiet_hours=quiet), clock=clock)
+        svc.record(make_alert(severity=severity, ts=NOON))
+        assert svc.flush(20 if sent_at_once else 0.5)
+        assert len(receiver.received) == (1 if sent_at_once else 0)
 
 
 def test_daily_digest_is_sent_once_a_day_with_the_days_alerts(services):

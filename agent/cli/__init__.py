@@ -61,11 +61,16 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from classifiers.normalize_data import NormalizerDataError
+
     try:
         return int(args.func(args) or 0)
     except UsageError as e:
         print(f"jaga {args.command}: {e}", file=sys.stderr)
         return e.exit_status
+    except NormalizerDataError as e:  # a broken slang or lookalike table: a configuration error
+        print(f"jaga {args.command}: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -41,17 +41,24 @@ def notify_lines(config: Config) -> list[str]:
 
 
 def describe_detection(engine: Any) -> list[str]:
+    """Lines for the banner: the rule packs with their rule counts, the model, the threshold."""
     info = engine.describe() if engine is not None else {}
     lines = []
-    for key, value in info.items():
-        if value in ([], {}, None, ""):
-            continue
-        if isinstance(value, (list, tuple)):
-            value = ", ".join(str(v if not isinstance(v, dict) else
-                                  " ".join(f"{k}={x}" for k, x in v.items())) for v in value)
-        elif isinstance(value, dict):
-            value = ", ".join(f"{k}={v}" for k, v in value.items())
-        lines.append(f"{key}: {value}")
+    packs = info.get("packs") or []
+    if packs:
+        names = ", ".join(f"{p.get('id')} ({p.get('rules')})" for p in packs)
+        lines.append(f"{info.get('rules', '?')} rules in {len(packs)} packs: {names}")
+    model = info.get("model") or {}
+    if model.get("loaded"):
+        lines.append(f"model {model.get('name')} {model.get('version')}")
+    elif model:
+        lines.append(f"[bold yellow]model not loaded, rules only: {model.get('reason')}[/]")
+    if "threshold" in info:
+        lines.append(f"flags a message at score >= {info['threshold']}")
+    for key in ("fault", "error"):
+        if info.get(key):
+            lines.append(f"[yellow]{key}: {info[key]}[/]")
+    lines += [f"[yellow]{p}[/]" for p in info.get("problems") or []]
     return lines + [f"[yellow]{p}[/]" for p in getattr(engine, "problems", [])]
 
 

@@ -57,6 +57,7 @@ are read once, on first use, and checked by classifiers/normalize_data.py.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import logging
 import re
@@ -97,25 +98,28 @@ _DOUBLE = re.compile(r"([^\W\d_])\1")
 # Indonesian reduplication written with a 2, with an optional suffix: "hati2", "satu2nya".
 _REDUPLICATION = re.compile(r"([^\W\d_]{2,})2(nya|an|kan|in|lah|mu|ku)?")
 _ADDRESS_AT = re.compile(r"[^\W\d_]{3}@[^\W\d_]{3}")
+# Spelled-out runs this long (not themselves a known word) are cut into known words if they can be.
+_MIN_SEGMENTED: Final = 8
+_MAX_SEGMENTED: Final = 64
+# Written between two words, these end a phrase: a slang.yaml `context` reading does not cross them.
+_SENTENCE_BREAKS: Final = frozenset(".,;:?!\n\u2026\u061f\uff1f\uff01")
 
 # A piece of a word's reading: (text, start, end, one_to_one) with start/end inside the word;
 # one_to_one means text[k] was written as word[start + k].
 Piece = tuple[str, int, int, bool]
+# How the characters of a piece map to what was written: every one to the piece's whole span
+# (a reading that is not letter for letter), character k to span start + k, or one span each.
+_WHOLE, _STEP, _CHARS = 0, 1, 2
+# A word's piece with its place in the word as split: (text, kind, start, end, spans or None).
+_PlanPiece = tuple[str, int, int, int, tuple[tuple[int, int], ...] | None]
+# A word's plan: (its slang.yaml `context` key or None, its pieces).
+_Plan = tuple[str | None, tuple[_PlanPiece, ...]]
+# A piece of the normalized text: (start, end, original start, original end, kind, spans).
+_Record = tuple[int, int, int, int, int, tuple[tuple[int, int], ...] | None]
 
 
 def _group_repl(m: re.Match[str]) -> str:
     return m.group(1)
-
-
-def _singles_repl(m: re.Match[str]) -> str:
-    compact = m.group().replace(" ", "")
-    letters = sum(map(str.isalpha, compact))
-    if letters < 2 or 2 * letters <= len(compact):
-        return m.group()
-    slang = _tables().slang
-    if all(c in slang for c in compact):  # "u r u" is three words (you are you), not "uru"
-        return m.group()
-    return compact
 
 
 def _squeeze_repl(m: re.Match[str]) -> str:
@@ -144,6 +148,12 @@ class _Tables:
         self.ascii_delete = bytes(deleted)
         self.words: dict[str, str] = {}  # word as split -> its reading (the fast path)
         self.pieces: dict[str, tuple[Piece, ...]] = {}  # the same with spans (the tracked path)
+        self.plans: dict[str, _Plan] = {}  # word as split -> its pieces with spans in the word
+        self.context = data.context
+        self.context_readings = frozenset(self.slang[k] for k in data.context)
+        # Words a run of spelled-out letters may be cut into ("jangan bilang mama").
+        self.segment_words = frozenset(w for w in self.known if len(w) >= 2 and w.isalpha())
+        self.segment_longest = max(map(len, self.segment_words), default=0)
 
     def fold_char(self, ch: str) -> str | None:
         """What one original character becomes: letters/digits, " " (separator) or None (gone)."""
@@ -327,6 +337,123 @@ def _word_text(t: _Tables, tok: str) -> str:
     return text
 
 
+# ---- spelled-out letters (step 4) -------------------------------------------------------------
+
+
+def _segment(t: _Tables, word: str) -> str | None:
+    """`word` cut into the fewest known words of 2+ letters ("janganbilangmama" -> "jangan
+    bilang mama"), or None when no such cut covers all of it."""
+    n, longest, words = len(word), t.segment_longest, t.segment_words
+    best: list[tuple[int, int] | None] = [(0, 0)] + [None] * n  # (words so far, previous cut)
+    for i in range(2, n + 1):
+        for j in range(max(0, i - longest), i - 1):
+            before = best[j]
+            if before is not None and word[j:i] in words:
+                current = best[i]
+                if current is None or before[0] + 1 < current[0]:
+                    best[i] = (before[0] + 1, j)
+    if best[n] is None:
+        return None
+    parts = []
+    while n > 0:
+        cut = best[n]
+        assert cut is not None
+        parts.append(word[cut[1]:n])
+        n = cut[1]
+    return " ".join(reversed(parts))
+
+
+def _join_group(t: _Tables, chars: list[str]) -> str:
+    """One group of single characters: joined into a word when it spells one."""
+    compact = "".join(chars)
+    letters = sum(map(str.isalpha, compact))
+    if len(chars) < 2 or letters < 2 or 2 * letters <= len(compact):
+        return " ".join(chars)  # mostly digits ("1 2 3 a"): numbers, not a spelled word
+    if all(c in t.slang for c in compact):  # "u r u" is three words (you are you), not "uru"
+        return " ".join(chars)
+    if _MIN_SEGMENTED <= len(compact) <= _MAX_SEGMENTED and compact not in t.known:
+        letters_only = "".join(_LEET.get(c, c) for c in compact)  # "ku0tagratis" too
+        if letters_only.isalpha():
+            return _segment(t, letters_only) or compact
+    return compact
+
+
+def _spelled(t: _Tables, m: re.Match[str], st: list[int], scan: str) -> str:
+    """The reading of one run of 3+ single characters (`_SINGLES`), cut into groups where the
+    original separator between two characters is not the run's usual one ("j-a-n-g-a-n
+    b-i-l-a-n-g": "-" inside words, " " between them; "p u l s a  g r a t i s")."""
+    run, first = m.group(), m.start()
+    at = [first + i for i, c in enumerate(run) if c != " "]
+    chars = [run[i - first] for i in at]
+    table = t.chars
+    # What was written between two characters (en = st + 1 before squeezing); characters that
+    # vanish (zero-width, apostrophes) do not count.
+    gaps = ["".join(c for c in scan[st[p] + 1:st[q]] if table[ord(c)] is not None)
+            for p, q in itertools.pairwise(at)]
+    counts: dict[str, int] = {}
+    for gap in gaps:
+        counts[gap] = counts.get(gap, 0) + 1
+    # The in-word separator: the most common one; on a tie, one that is not blank ("a-b c").
+    usual = max(counts, key=lambda g: (counts[g], not g.isspace(), -len(g)))
+    cut: list[list[str]] = [[chars[0]]]
+    for gap, c in zip(gaps, chars[1:], strict=True):
+        if gap == usual:
+            cut[-1].append(c)
+        else:
+            cut.append([c])
+    # Lone characters next to each other stay together: "pulsa-p u l s a-p.u.l.s.a" has "." as
+    # the usual separator, and the spaced "p u l s a" is a word too.
+    groups: list[list[str]] = []
+    lone = False  # groups[-1] is made of lone characters
+    for group in cut:
+        if lone and len(group) == 1:
+            groups[-1] += group
+        else:
+            groups.append(group)
+            lone = len(group) == 1
+    words = " ".join(_join_group(t, g) for g in groups).split(" ")
+    # Output that a second pass would join differently (3+ lone characters that spell a word):
+    # read the run as one group, as if every separator were the same (normalizing twice must
+    # not change the text).
+    singles: list[str] = []
+    for w in [*words, "  "]:
+        if len(w) == 1:
+            singles.append(w)
+            continue
+        if len(singles) >= 3 and _join_group(t, singles) != " ".join(singles):
+            return _join_group(t, chars)
+        singles = []
+    return " ".join(words)
+
+
+def _join_singles(t: _Tables, s: str, st: list[int] | None, scan: str) -> tuple[str, list[int]]:
+    """Step 4 on `s` (after steps 2-3), whose character i was written at scan[st[i]]; returns
+    the new text and where each of its characters was written."""
+    if st is None:
+        st = list(range(len(s)))
+    out: list[str] = []
+    nst: list[int] = []
+    last = 0
+    for m in _SINGLES.finditer(s):
+        a, b = m.span()
+        out.append(s[last:a])
+        nst += st[last:a]
+        reading = _spelled(t, m, st, scan)
+        out.append(reading)
+        # The reading has the run's characters in order (some read as letters), with spaces
+        # where words end: character k of it is the k-th character of the run.
+        written = iter([st[a + i] for i, c in enumerate(m.group()) if c != " "])
+        previous = st[a]
+        for c in reading:
+            if c != " ":
+                previous = next(written)
+            nst.append(previous)
+        last = b
+    out.append(s[last:])
+    nst += st[last:]
+    return "".join(out), nst
+
+
 # ---- the fast path ----------------------------------------------------------------------------
 
 
@@ -334,6 +461,18 @@ def _prepare(text: str | bytes) -> str:
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
     return text
+
+
+def _context_applies(t: _Tables, toks: list[str], out: list[str]) -> bool:
+    """Whether a word whose reading depends on the next one (slang.yaml `context`: Kupang
+    "ko om" -> "ke om") is followed by one of its words; the tracked path then decides."""
+    for i, word in enumerate(out):
+        if word in t.context_readings:
+            rule = t.context.get(_SQUEEZE.sub(_squeeze_repl, toks[i]))
+            following = next((w for w in out[i + 1:] if w), "")
+            if rule is not None and following.split(" ", 1)[0] in rule[1]:
+                return True
+    return False
 
 
 def normalize_text(text: str | bytes) -> str:
@@ -351,16 +490,20 @@ def normalize_text(text: str | bytes) -> str:
     toks = s.split()
     if not toks:
         return ""
-    if min(map(len, toks)) == 1:
-        s = _SINGLES.sub(_singles_repl, s)
+    if min(map(len, toks)) == 1 and _SINGLES.search(s):
+        # Rare (spelled-out words): the separators as written decide, so find them.
+        s, st = _prefix(t, scan)
+        s = _join_singles(t, s, st, scan)[0]
         toks = s.split()
     out = list(map(t.words.get, toks))
     if None in out:
         out = [w if w is not None else _word_text(t, tok) for w, tok in zip(out, toks, strict=True)]
+    if not t.context_readings.isdisjoint(out) and _context_applies(t, toks, out):  # type: ignore[arg-type]
+        return _records(scan)[0]  # rare: it needs the punctuation as written ("ko? om ...")
     return " ".join(filter(None, out))
 
 
-# ---- the tracked path: the same steps, keeping each character's original span ---------------
+# ---- the tracked path: the same steps, keeping where each piece was written -----------------
 
 
 def _tracked_sub(pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str], s: str,
@@ -403,12 +546,13 @@ def _tracked_sub(pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str],
     return "".join(out), nst, nen
 
 
-def _char_spans(t: _Tables, scan: str) -> tuple[str, list[int]]:
-    """Step 2 with, for each resulting character, the index of the character it came from."""
+def _char_spans(t: _Tables, scan: str) -> tuple[str, list[int] | None]:
+    """Step 2 with, for each resulting character, the index of the character it came from
+    (None when that is the character's own index: ASCII text where nothing was removed)."""
     if scan.isascii():  # ASCII characters map to one character or to nothing
         s = scan.encode("ascii").translate(t.ascii_map, t.ascii_delete).decode("ascii")
         if len(s) == len(scan):
-            return s, list(range(len(scan)))
+            return s, None
         gone = t.ascii_delete
         return s, [i for i, c in enumerate(scan.encode("ascii")) if c not in gone]
     folded = list(map(t.chars.__getitem__, map(ord, scan)))
@@ -422,94 +566,196 @@ def _char_spans(t: _Tables, scan: str) -> tuple[str, list[int]]:
     return "".join(filter(None, folded)), st
 
 
+def _prefix(t: _Tables, scan: str) -> tuple[str, list[int] | None]:
+    """Steps 2 and 3; character i of the result was written at scan[st[i]] (st None: at i).
+    Until squeezing, every character comes from exactly one written character."""
+    s, st = _char_spans(t, scan)
+    if "." in s or "," in s:
+        if _GROUP_SEPARATOR.search(s):
+            if st is None:
+                st = list(range(len(s)))
+            s, st, _ = _tracked_sub(_GROUP_SEPARATOR, _group_repl, s, st, [i + 1 for i in st],
+                                    whole_span=False)
+        s = s.replace(".", " ").replace(",", " ")  # same length: the spans stay as they are
+    return s, st
+
+
+def _plan(t: _Tables, tok: str) -> _Plan:
+    """How one word reads, with each piece's place in the word as split (before squeezing)."""
+    spans: list[tuple[int, int]] | None = None
+    word = tok
+    if _SQUEEZE.search(tok):  # squeeze here, keeping which letters each squeezed one covers
+        letters: list[str] = []
+        spans = []
+        last = 0
+        for m in _SQUEEZE.finditer(tok):
+            a, b = m.span()
+            letters.append(tok[last:a])
+            spans += [(k, k + 1) for k in range(last, a)]
+            letters.append(m.group(1))
+            spans.append((a, b))
+            last = b
+        letters.append(tok[last:])
+        spans += [(k, k + 1) for k in range(last, len(tok))]
+        word = "".join(letters)
+    pieces: list[_PlanPiece] = []
+    for text, a, b, exact in _word_pieces(t, word):
+        if not text:
+            continue
+        if spans is None:
+            pieces.append((text, _STEP if exact else _WHOLE, a, b, None))
+        else:
+            pieces.append((text, _CHARS if exact else _WHOLE, spans[a][0], spans[b - 1][1],
+                           tuple(spans[a:b]) if exact else None))
+    plan = (word if word in t.context else None, tuple(pieces))
+    if len(tok) <= _MAX_CACHED_WORD:
+        if len(t.plans) >= _MAX_CACHE:
+            t.plans.clear()
+        t.plans[tok] = plan
+    return plan
+
+
+def _records(text: str) -> tuple[str, list[_Record]]:
+    """The normalized text and, piece by piece, where in `text` each piece was written."""
+    t = _tables()
+    scan = text[:MAX_SCAN_CHARS]
+    s, st = _prefix(t, scan)
+    if _SINGLES.search(s):
+        s, st = _join_singles(t, s, st, scan)
+    texts: list[str] = []
+    records: list[_Record] = []
+    context: list[tuple[int, str]] = []
+    plans = t.plans
+    for m in _WORD_SPLIT.finditer(s):
+        tok = m.group()
+        base = m.start()
+        key, pieces = plans.get(tok) or _plan(t, tok)
+        if key is not None and pieces:
+            context.append((len(texts), key))
+        for piece, kind, a, b, chars in pieces:
+            texts.append(piece)
+            if st is None:
+                spans = None if chars is None else tuple((base + x, base + y) for x, y in chars)
+                records.append((0, 0, base + a, base + b, kind, spans))
+            else:
+                if kind == _STEP:
+                    kind, chars = _CHARS, tuple((k, k + 1) for k in range(a, b))
+                spans = (None if chars is None
+                         else tuple((st[base + x], st[base + y - 1] + 1) for x, y in chars))
+                records.append((0, 0, st[base + a], st[base + b - 1] + 1, kind, spans))
+    for i, key in context:  # readings that depend on the next word, within one sentence
+        reading, before = t.context[key]
+        if (i + 1 < len(texts) and texts[i + 1].split(" ", 1)[0] in before
+                and _SENTENCE_BREAKS.isdisjoint(scan[records[i][3]:records[i + 1][2]])):
+            texts[i] = reading
+    out = []
+    position = 0
+    for piece, (_, _, a, b, kind, spans) in zip(texts, records, strict=True):
+        out.append((position, position + len(piece), a, b, kind, spans))
+        position += len(piece) + 1
+    return " ".join(texts), out
+
+
+def _expand(records: list[_Record]) -> tuple[list[int], list[int]]:
+    """Per normalized character, the start and end of what it was made from (separators: an
+    empty span where the previous word ended)."""
+    starts: list[int] = []
+    ends: list[int] = []
+    for ns, ne, a, b, kind, spans in records:
+        if starts:
+            starts.append(ends[-1])
+            ends.append(ends[-1])
+        for k in range(ne - ns):
+            x, y = _char_span(kind, a, b, spans, k)
+            starts.append(x)
+            ends.append(y)
+    return starts, ends
+
+
 def _tracked(text: str) -> tuple[str, list[int], list[int]]:
     """The normalized text with, for each character, the span of `text` it was made from."""
-    t = _tables()
-    s, st = _char_spans(t, text[:MAX_SCAN_CHARS])
-    en = [i + 1 for i in st]
-    if "." in s or "," in s:
-        s, st, en = _tracked_sub(_GROUP_SEPARATOR, _group_repl, s, st, en, whole_span=False)
-        s = s.replace(".", " ").replace(",", " ")  # same length: the spans stay as they are
-    if _SINGLES.search(s):
-        s, st, en = _tracked_sub(_SINGLES, _singles_repl, s, st, en, whole_span=False)
-    if _SQUEEZE.search(s):
-        s, st, en = _tracked_sub(_SQUEEZE, _squeeze_repl, s, st, en, whole_span=True)
-    out: list[str] = []
-    ost: list[int] = []
-    oen: list[int] = []
-    pieces = t.pieces
-    for m in _WORD_SPLIT.finditer(s):
-        base = m.start()
-        tok = m.group()
-        for text_, a, b, exact in pieces.get(tok) or _word_pieces(t, tok):
-            if not text_:
-                continue
-            if out:  # a separator: an empty span where the previous word ended
-                ost.append(oen[-1])
-                oen.append(oen[-1])
-            out.append(text_)
-            a += base
-            b += base
-            if exact:
-                ost += st[a:b]
-                oen += en[a:b]
-            else:
-                ost += [st[a]] * len(text_)
-                oen += [max(en[a:b])] * len(text_)
-    return " ".join(out), ost, oen
+    normalized, records = _records(text)
+    return normalized, *_expand(records)
+
+
+def _char_span(kind: int, a: int, b: int, spans: tuple[tuple[int, int], ...] | None,
+               k: int) -> tuple[int, int]:
+    if kind == _WHOLE:
+        return a, b
+    if kind == _STEP:
+        return a + k, a + k + 1
+    assert spans is not None
+    return spans[k]
 
 
 class Normalized:
     """A message as written (`original`) and as normalized (`text`), with the map between them.
 
-    `starts[i]`/`ends[i]` give the span of `original` that normalized character i came from;
-    they are computed on first use (only when a rule fired and evidence must be quoted).
+    The map is a list of pieces (a word, or a part of one) with where each was written; it is
+    built on first use (only when a rule fired and evidence must be quoted), from per-word plans
+    cached like the words' readings, so it costs about a word lookup per word.
     """
 
-    __slots__ = ("_ends", "_starts", "original", "text")
+    __slots__ = ("_map", "original", "text")
 
     def __init__(self, original: str, text: str) -> None:
         self.original = original
         self.text = text
-        self._starts: tuple[int, ...] | None = None
-        self._ends: tuple[int, ...] = ()
+        self._map: tuple[list[int], list[_Record]] | None = None
 
     def __repr__(self) -> str:
         return f"Normalized(text={self.text!r})"
 
-    def _build_map(self) -> tuple[int, ...]:
-        text, st, en = _tracked(self.original)
+    def _build_map(self) -> tuple[list[int], list[_Record]]:
+        text, records = _records(self.original)
         if text != self.text:  # a bug; quote the whole scanned text rather than a wrong part
             log.error("normalizer fast and tracked paths disagree: %r != %r", self.text, text)
             whole = min(len(self.original), MAX_SCAN_CHARS)
-            st, en = [0] * len(self.text), [whole] * len(self.text)
-        self._starts, self._ends = tuple(st), tuple(en)
-        return self._starts
+            records = [(0, len(self.text), 0, whole, _WHOLE, None)] if self.text else []
+        self._map = ([r[0] for r in records], records)
+        return self._map
 
     @property
     def starts(self) -> tuple[int, ...]:
-        return self._starts if self._starts is not None else self._build_map()
+        """For each normalized character, where the part of `original` it came from starts."""
+        return tuple(_expand((self._map or self._build_map())[1])[0])
 
     @property
     def ends(self) -> tuple[int, ...]:
-        if self._starts is None:
-            self._build_map()
-        return self._ends
+        """For each normalized character, where the part of `original` it came from ends."""
+        return tuple(_expand((self._map or self._build_map())[1])[1])
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """The span of `original` that normalized text[start:end] was made from.
 
         Separators at the edges of the range are ignored; an empty range gives an empty span.
         """
-        start, end = max(start, 0), min(end, len(self.text))
-        while start < end and self.text[start] == " ":
+        text = self.text
+        start, end = max(start, 0), min(end, len(text))
+        while start < end and text[start] == " ":
             start += 1
-        while end > start and self.text[end - 1] == " ":
+        while end > start and text[end - 1] == " ":
             end -= 1
         if start >= end:
             return (0, 0)
-        starts, ends = self.starts, self.ends
-        return (min(starts[start:end]), max(ends[start:end]))
+        firsts, records = self._map or self._build_map()
+        i = max(bisect.bisect_right(firsts, start) - 1, 0)
+        low, high = len(self.original), 0
+        for ns, ne, a, b, kind, spans in itertools.islice(records, i, None):
+            if ns >= end:
+                break
+            if ne <= start:
+                continue
+            if kind == _WHOLE:
+                x, y = a, b
+            elif kind == _STEP:
+                x, y = a + max(start, ns) - ns, a + min(end, ne) - ns
+            else:
+                assert spans is not None
+                part = spans[max(start, ns) - ns:min(end, ne) - ns]
+                x, y = min(p[0] for p in part), max(p[1] for p in part)
+            low, high = min(low, x), max(high, y)
+        return (low, high)
 
     def quote(self, start: int, end: int) -> str:
         """The original characters behind normalized text[start:end], exactly as written."""

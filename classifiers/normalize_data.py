@@ -9,7 +9,7 @@ one `NormalizerDataError`, so a reviewer editing `slang.yaml` gets a complete li
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -42,6 +42,8 @@ class NormalizerData:
     confusables: dict[str, str]  # one character -> Latin letter(s), possibly with separators
     words: frozenset[str]  # known words (for reading digits as letters)
     tokens: frozenset[str]  # tokens with digits kept exactly as written ("ps5", "4g")
+    # slang key -> (its reading before one of the words, those words): Kupang "ko" -> "ke"
+    context: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
 
     @property
     def known(self) -> frozenset[str]:
@@ -158,6 +160,40 @@ def _read_slang(reader: _Reader) -> tuple[dict[str, str], dict[str, str], dict[s
     return slang, keep, emoji
 
 
+def _read_context(reader: _Reader, slang: dict[str, str]) -> dict[str, tuple[str, frozenset[str]]]:
+    """`context:` entries: `key: {reading: [next words]}`, for keys of the slang map."""
+    node = reader.section("context")
+    if node is None:
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        reader.problem(node, "`context` must be a mapping")
+        return {}
+    out: dict[str, tuple[str, frozenset[str]]] = {}
+    for key, value in node.value:
+        ok = (isinstance(value, yaml.MappingNode) and len(value.value) == 1
+              and isinstance(value.value[0][0], yaml.ScalarNode)
+              and isinstance(value.value[0][1], yaml.SequenceNode)
+              and all(isinstance(w, yaml.ScalarNode) for w in value.value[0][1].value))
+        if not ok:
+            reader.problem(key, f"context entry {key.value!r} must be `{key.value}: {{reading: [words]}}`")
+            continue
+        reading_node, words_node = value.value[0]
+        reading, words = reading_node.value, [w.value for w in words_node.value]
+        if key.value not in slang:
+            reader.problem(key, f"context key {key.value!r} must be a slang key (its usual reading)")
+        elif key.value in out:
+            reader.problem(key, f"duplicate context key {key.value!r}")
+        elif not _VALUE.fullmatch(reading) or any(w in slang for w in reading.split()):
+            reader.problem(reading_node, f"context reading {reading!r} of {key.value!r}: use "
+                           "lower-case words that are not slang keys")
+        elif not words or any(not _WORD.fullmatch(w) or w in slang for w in words):
+            reader.problem(words_node, f"context words of {key.value!r} must be lower-case "
+                           "words as read (not slang keys)")
+        else:
+            out[key.value] = (reading, frozenset(words))
+    return out
+
+
 def _read_confusables(reader: _Reader) -> dict[str, str]:
     table: dict[str, str] = {}
     for key, value, node in reader.pairs("chars"):
@@ -185,6 +221,7 @@ def load_data(data_dir: Path = DATA_DIR) -> NormalizerData:
     problems: list[str] = []
     slang_reader = _Reader(data_dir / "slang.yaml", problems)
     slang, keep, emoji = _read_slang(slang_reader)
+    context = _read_context(slang_reader, slang)
     confusables = _read_confusables(_Reader(data_dir / "confusables.yaml", problems))
     lexicon = _Reader(data_dir / "lexicon.yaml", problems)
     words = set()
@@ -204,4 +241,5 @@ def load_data(data_dir: Path = DATA_DIR) -> NormalizerData:
             problems.append(f"{slang_reader.path}: emoji {char!r} is also a lookalike letter")
     if problems:
         raise NormalizerDataError(problems)
-    return NormalizerData(slang, keep, emoji, confusables, frozenset(words), frozenset(tokens))
+    return NormalizerData(slang, keep, emoji, confusables, frozenset(words), frozenset(tokens),
+                          context)

@@ -51,6 +51,21 @@ CASES = [
     ("u r u", "you are you"),  # every letter a one-letter slang word: words, not spelling
     ("y u k", "yuk"),
     ("1 2 3 a", "1 2 3 a"),  # mostly digits: not joined
+    # --- spelled-out words: where one word ends and the next begins ------------------------------
+    ("j-a-n-g-a-n b-i-l-a-n-g m-a-m-a", "jangan bilang mama"),  # "-" in words, " " between
+    ("p.u.l.s.a g.r.a.t.i.s", "pulsa gratis"),
+    ("p u l s a  g r a t i s", "pulsa gratis"),  # two spaces between words, one inside
+    ("d-i r-u-m-a-h", "di rumah"),  # two-letter words too
+    ("a-b c", "ab c"),  # as many of each separator: the one that is not a space is in-word
+    ("pulsa-p u l s a-p.u.l.s.a", "pulsa pulsa pulsa"),  # lone letters between cuts stay together
+    ("p  u  l  s  a", "pulsa"),  # the same separator throughout is the in-word one
+    ("j a n g a n b i l a n g m a m a", "jangan bilang mama"),  # one separator: cut into known words
+    ("p u l s a g r a t i s", "pulsa gratis"),
+    ("k a m u d i r u m a h", "kamu di rumah"),
+    ("k i r i m f o t o", "kirim foto"),
+    ("s e n d i r i a n", "sendirian"),  # a known word as a whole is not cut
+    ("s e n d a p i c", "sendapic"),  # no cut into words of 2+ letters: stays one (documented)
+    ("k u 0 t a g r a t i s", "kuota gratis"),  # cut after reading the digits as letters
     # --- repeated letters ------------------------------------------------------------------------
     ("pulsaaaa", "pulsa"),
     ("yukkk", "yuk"),
@@ -93,12 +108,24 @@ CASES = [
     ("tmn2nya dll", "teman temannya dan lain lain"),
     # --- Kupang Malay ----------------------------------------------------------------------------
     ("beta sonde tau", "saya tidak tahu"),
-    ("lu su makan ko?", "kamu sudah makan kamu"),
+    ("lu su makan ko?", "kamu sudah makan kamu"),  # the sentence-final particle reads "kamu"
+    ("kirim ko om", "kirim ke om"),  # "ko" before a person: "to"
+    ("pi ko pantai", "pergi ke pantai"),  # before a place
+    ("pi ko lu pung rumah", "pergi ke kamu punya rumah"),  # the next word as read ("lu" -> kamu)
+    ("ko su makan?", "kamu sudah makan"),  # at the start, before a verb: "you"
+    ("lu mau pulsa ko? beta kirim", "kamu mau pulsa kamu saya kirim"),  # not across a "?"
+    ("ko, om", "kamu om"),
+    ("lu butu doi ko? bilang sa koooo om", "kamu butu doi kamu bilang sa ke om"),
+    ("beta sandiri di rumah", "saya sendiri di rumah"),
+    ("beta bisa kaluar", "saya bisa keluar"),
     ("botong pi pantai", "kita pergi pantai"),
     ("nona deng nyong", "nona dengan nyong"),
     # --- Jakarta and Javanese-flavoured ----------------------------------------------------------
     ("gue gak mau, lo aja", "aku tidak mau kamu saja"),
     ("tak kasih duit", "tak kasih uang"),
+    ("makasih duitnya", "terima kasih uangnya"),
+    ("apus chat semalem", "hapus chat semalam"),
+    ("ok y", "oke ya"),  # packs are written with "oke" and "ya"
     # --- English chat-speak ----------------------------------------------------------------------
     ("u r so cute pls send pic", "you are so cute please send photo"),
     ("dont tell ur mom bc its secret", "do not tell your mom because its secret"),
@@ -159,6 +186,14 @@ QUOTES = [
     ("ketemuan di hotel, jangan bilang", "hotel", "hotel"),
     ("c\u0430f\u00e9 yuk", "cafe yuk", "c\u0430f\u00e9 yuk"),
     ("k4mu s3ndirian?", "sendirian", "s3ndirian"),
+    ("j-a-n-g-a-n b-i-l-a-n-g m-a-m-a ya", "bilang", "b-i-l-a-n-g"),
+    ("p u l s a  g r a t i s", "gratis", "g r a t i s"),
+    ("j a n g a n b i l a n g m a m a", "bilang mama", "b i l a n g m a m a"),
+    ("kirim ko Om!", "ke om", "ko Om"),
+    ("PULSAAAA50rb", "pulsa", "PULSAAAA"),  # a squeezed part of a word split in two
+    ("PULSAAAA50rb", "50rb", "50rb"),
+    ("Pulsaaa​50rb", "pulsa 50rb", "Pulsaaa​50rb"),
+    ("om kаsih 💸💸 ya", "kasih uang uang", "kаsih 💸💸"),
 ]
 
 
@@ -172,10 +207,17 @@ def test_quote_returns_exactly_what_the_person_wrote(original: str, words: str,
     assert original[ostart:oend] == expected
 
 
-def test_quote_of_part_of_a_word_is_the_part_written() -> None:
-    n = normalize("Pul5a")
-    assert n.quote(0, 3) == "Pul"
-    assert n.quote(3, 5) == "5a"
+@pytest.mark.parametrize(("original", "start", "end", "expected"), [
+    ("Pul5a", 0, 3, "Pul"),
+    ("Pul5a", 3, 5, "5a"),
+    ("PULSAAAA dong", 3, 5, "SAAAA"),  # a squeezed letter quotes its whole run
+    ("Рul​sa", 1, 4, "ul​s"),
+    ("kasih 50.000", 6, 9, "50.0"),  # the thousands separator is inside
+    ("hati2", 5, 9, "hati2"),  # the repeated word is the whole "hati2"
+])
+def test_quote_of_part_of_a_word_is_the_part_written(original: str, start: int, end: int,
+                                                      expected: str) -> None:
+    assert normalize(original).quote(start, end) == expected
 
 
 @pytest.mark.parametrize(("start", "end"), [(0, 0), (3, 3), (5, 2), (-4, 0), (100, 200)])
@@ -307,6 +349,15 @@ def test_lexicon_words_are_normalized_words(word: str) -> None:
     assert normalize_text(word) == word
 
 
+@pytest.mark.parametrize(("key", "reading", "word"), sorted(
+    (key, reading, word) for key, (reading, words) in DATA.context.items() for word in words))
+def test_every_context_word_changes_the_reading_before_it(key: str, reading: str,
+                                                         word: str) -> None:
+    assert normalize_text(word) == word  # the words are listed as read
+    assert normalize_text(f"{key} {word}") == f"{reading} {word}"
+    assert normalize_text(f"{key}? {word}") == f"{DATA.slang[key]} {word}"
+
+
 def _data_dir_with(tmp_path: Path, slang_yaml: str) -> Path:
     for name in ("confusables.yaml", "lexicon.yaml"):
         (tmp_path / name).write_text((DATA_DIR / name).read_text(encoding="utf-8"),
@@ -325,6 +376,13 @@ def _data_dir_with(tmp_path: Path, slang_yaml: str) -> Path:
     ("version: 1\nslang:\n  aku: aku\n", "slang.yaml:3: 'aku' maps to itself"),
     ("version: 1\nslang:\n  dong: mereka\nkeep:\n  dong: particle\n", "slang.yaml:5: 'dong' is both"),
     ("version: 1\nemoji:\n  ab: rahasia\n", "slang.yaml:3: emoji key 'ab' must be a single emoji"),
+    ("version: 1\nslang:\n  ko: kamu\ncontext:\n  kx:\n    ke: [om]\n",
+     "slang.yaml:5: context key 'kx' must be a slang key"),
+    ("version: 1\nslang:\n  ko: kamu\ncontext:\n  ko: ke\n", "slang.yaml:5: context entry 'ko'"),
+    ("version: 1\nslang:\n  ko: kamu\ncontext:\n  ko:\n    ko: [om]\n",
+     "slang.yaml:6: context reading 'ko' of 'ko'"),
+    ("version: 1\nslang:\n  ko: kamu\n  lu: kamu\ncontext:\n  ko:\n    ke: [lu]\n",
+     "slang.yaml:7: context words of 'ko'"),
     ("version: 2\nslang: {}\n", "slang.yaml:1: `version: 1` is required"),
     ("slang: [a, b\n", "slang.yaml: cannot read"),
 ])
@@ -366,6 +424,6 @@ def test_bad_lookalike_and_lexicon_data_is_reported(tmp_path: Path, name: str, c
 
 def test_offset_map_is_built_only_when_a_span_is_asked_for() -> None:
     n = normalize("om kasih Pul5a")
-    assert n._starts is None  # the fast path built the text only
+    assert n._map is None  # the fast path built the text only
     assert n.quote(9, 14) == "Pul5a"
     assert len(n.starts) == len(n.ends) == len(n.text)

@@ -20,9 +20,19 @@ What the normalizer does, in this order:
      or U+FFFD becomes a word separator.
 3. Digit groups: "50.000" and "1,500,000" lose their thousands separators ("50000"); every other
    "." and "," becomes a separator.
-4. Spaced or dotted letters are joined: a run of 3+ single letters/digits ("p u l s a",
-   "p.u.l.s.a", "p-u-l-5-a") becomes one word when at least 2 and more than half are letters,
-   unless every one of them is a one-letter slang word ("u r u" stays "you are you").
+4. Spaced or dotted letters are joined: in a run of 3+ single letters/digits ("p u l s a",
+   "p.u.l.s.a", "p-u-l-5-a") the separators as written decide where words end. The most common
+   one is the in-word separator (on a tie, one that is not blank); a different one ends a word
+   ("j-a-n-g-a-n b-i-l-a-n-g" -> "jangan bilang", "p u l s a  g r a t i s" with two spaces ->
+   "pulsa gratis"); lone letters between such ends stay together. A group becomes one word when
+   at least 2 and more than half are letters, unless every one is a one-letter slang word ("u r
+   u" stays "you are you"). A joined word of 8-64 letters (digits read as letters) that is not a
+   known word is cut into the fewest known words of 2+ letters, if it can be ("j a n g a n b i l
+   a n g m a m a" -> "jangan bilang mama"). A spelled word that holds a one-letter word ("s e n d
+   a p i c") has no such cut and stays one word ("sendapic"): one-letter words would cut almost
+   anything. A uniform separator, even two spaces ("p  u  l  s  a"), is the in-word one.
+   When the result would read differently if normalized again (3+ lone letters left that spell
+   a word), the run is read as one group.
 5. A letter repeated 3+ times is squeezed to one ("pulsaaaa" -> "pulsa", "yukkk" -> "yuk");
    doubles ("maaf", "saat") stay, except in a word that is not known while its single-letter
    form is ("sayangg" -> sayang, "kamuu" -> kamu; known words: lexicon.yaml, slang.yaml).
@@ -40,13 +50,20 @@ What the normalizer does, in this order:
    - a word glued to a number is split ("jam7" -> "jam 7", "pulsa50rb" -> "pulsa 50rb",
      "2orang" -> "2 orang"); anything else with digits that is not leetspeak stays as written;
    - an address-like "name@host" is split at the "@".
-7. Output: the words joined by single spaces; no leading or trailing space.
+7. A few words read differently before certain words (slang.yaml `context`): Kupang "ko" is
+   "ke" before a person or place ("kirim ko om" -> "kirim ke om"), unless a punctuation mark is
+   written between them ("mau pulsa ko? om kasih": the question particle stays "kamu").
+8. Output: the words joined by single spaces; no leading or trailing space.
 
 Speed: `.text` is built by a fast path: a translate table, two precompiled regular expressions
 that run only when they can change something, and one cached dict lookup per word (a few
-microseconds for a chat message; `bench/bench_normalize.py` prints the figure). The character map
-behind `.starts`/`.ends`/`.quote` is built lazily, on first use, by a slower path that runs the
-same steps while tracking positions; tests assert that both paths give the same text.
+microseconds for a chat message; `bench/bench_normalize.py` prints the figure). The map behind
+`.quote`/`.original_span` is built lazily, on first use, by a tracked path that runs the same
+steps per word: each word's pieces and their place in the word are cached like its reading, so
+the map costs about a dict lookup per word, and a piece's original span is worked out only when
+a quote asks for it. Spelled-out runs and `context` words need the separators as written; the
+fast path takes the tracked steps for those (rare) messages. Tests assert that both paths give
+the same text.
 
 Normalizing normalized text changes nothing (for ordinary text; tested on many generated
 messages), so rule phrases can be (and are) passed through
@@ -114,8 +131,6 @@ _WHOLE, _STEP, _CHARS = 0, 1, 2
 _PlanPiece = tuple[str, int, int, int, tuple[tuple[int, int], ...] | None]
 # A word's plan: (its slang.yaml `context` key or None, its pieces).
 _Plan = tuple[str | None, tuple[_PlanPiece, ...]]
-# A piece of the normalized text: (start, end, original start, original end, kind, spans).
-_Record = tuple[int, int, int, int, int, tuple[tuple[int, int], ...] | None]
 
 
 def _group_repl(m: re.Match[str]) -> str:
@@ -615,58 +630,82 @@ def _plan(t: _Tables, tok: str) -> _Plan:
     return plan
 
 
-def _records(text: str) -> tuple[str, list[_Record]]:
-    """The normalized text and, piece by piece, where in `text` each piece was written."""
+class _Map:
+    """Where each piece of a normalized text was written: the normalized text's pieces (a word
+    or a part of one), each with the word's place in the scanned text and its cached plan piece.
+    A piece's original span is worked out only when asked for."""
+
+    __slots__ = ("firsts", "pieces", "st")
+
+    def __init__(self, firsts: list[int], pieces: list[tuple[int, _PlanPiece]],
+                 st: list[int] | None) -> None:
+        self.firsts = firsts  # where each piece starts in the normalized text
+        self.pieces = pieces  # (where its word starts in the scanned text after step 4, piece)
+        self.st = st  # where each character of that text was written (None: at its own index)
+
+    def span(self, i: int, k1: int, k2: int) -> tuple[int, int]:
+        """The original span of characters k1..k2 of piece i."""
+        base, (_, kind, a, b, chars) = self.pieces[i]
+        if kind == _WHOLE:
+            x, y = base + a, base + b
+        elif kind == _STEP:
+            x, y = base + a + k1, base + a + k2
+        else:  # squeezed letters: their runs, in order
+            assert chars is not None
+            x, y = base + chars[k1][0], base + chars[k2 - 1][1]
+        st = self.st
+        return (x, y) if st is None else (st[x], st[y - 1] + 1)
+
+
+_NO_MAP: Final = _Map([], [], None)
+
+
+def _records(text: str) -> tuple[str, _Map]:
+    """The normalized text and where each of its pieces was written in `text`."""
     t = _tables()
     scan = text[:MAX_SCAN_CHARS]
     s, st = _prefix(t, scan)
-    if _SINGLES.search(s):
+    parts = s.split(" ")  # (every separator is a space by now)
+    if 1 in map(len, parts) and _SINGLES.search(s):
         s, st = _join_singles(t, s, st, scan)
+        parts = s.split(" ")
     texts: list[str] = []
-    records: list[_Record] = []
+    pieces: list[tuple[int, _PlanPiece]] = []
     context: list[tuple[int, str]] = []
     plans = t.plans
-    for m in _WORD_SPLIT.finditer(s):
-        tok = m.group()
-        base = m.start()
-        key, pieces = plans.get(tok) or _plan(t, tok)
-        if key is not None and pieces:
-            context.append((len(texts), key))
-        for piece, kind, a, b, chars in pieces:
-            texts.append(piece)
-            if st is None:
-                spans = None if chars is None else tuple((base + x, base + y) for x, y in chars)
-                records.append((0, 0, base + a, base + b, kind, spans))
-            else:
-                if kind == _STEP:
-                    kind, chars = _CHARS, tuple((k, k + 1) for k in range(a, b))
-                spans = (None if chars is None
-                         else tuple((st[base + x], st[base + y - 1] + 1) for x, y in chars))
-                records.append((0, 0, st[base + a], st[base + b - 1] + 1, kind, spans))
+    base = 0
+    for tok in parts:
+        if tok:
+            key, plan = plans.get(tok) or _plan(t, tok)
+            if key is not None and plan:
+                context.append((len(texts), key))
+            for piece in plan:
+                texts.append(piece[0])
+                pieces.append((base, piece))
+        base += len(tok) + 1
+    where = _Map([], pieces, st)
     for i, key in context:  # readings that depend on the next word, within one sentence
         reading, before = t.context[key]
         if (i + 1 < len(texts) and texts[i + 1].split(" ", 1)[0] in before
-                and _SENTENCE_BREAKS.isdisjoint(scan[records[i][3]:records[i + 1][2]])):
+                and _SENTENCE_BREAKS.isdisjoint(scan[where.span(i, 0, 1)[1]:
+                                                     where.span(i + 1, 0, 1)[0]])):
             texts[i] = reading
-    out = []
-    position = 0
-    for piece, (_, _, a, b, kind, spans) in zip(texts, records, strict=True):
-        out.append((position, position + len(piece), a, b, kind, spans))
-        position += len(piece) + 1
-    return " ".join(texts), out
+    where.firsts = list(itertools.accumulate(map((1).__add__, map(len, texts)), initial=0))
+    return " ".join(texts), where
 
 
-def _expand(records: list[_Record]) -> tuple[list[int], list[int]]:
+def _expand(where: _Map) -> tuple[list[int], list[int]]:
     """Per normalized character, the start and end of what it was made from (separators: an
     empty span where the previous word ended)."""
     starts: list[int] = []
     ends: list[int] = []
-    for ns, ne, a, b, kind, spans in records:
+    for i, first in enumerate(where.firsts[:len(where.pieces)]):
         if starts:
             starts.append(ends[-1])
             ends.append(ends[-1])
-        for k in range(ne - ns):
-            x, y = _char_span(kind, a, b, spans, k)
+        following = where.firsts[i + 1] - 1
+        for k in range(following - first):
+            x, y = where.span(i, k, k + 1)
             starts.append(x)
             ends.append(y)
     return starts, ends
@@ -674,26 +713,17 @@ def _expand(records: list[_Record]) -> tuple[list[int], list[int]]:
 
 def _tracked(text: str) -> tuple[str, list[int], list[int]]:
     """The normalized text with, for each character, the span of `text` it was made from."""
-    normalized, records = _records(text)
-    return normalized, *_expand(records)
-
-
-def _char_span(kind: int, a: int, b: int, spans: tuple[tuple[int, int], ...] | None,
-               k: int) -> tuple[int, int]:
-    if kind == _WHOLE:
-        return a, b
-    if kind == _STEP:
-        return a + k, a + k + 1
-    assert spans is not None
-    return spans[k]
+    normalized, where = _records(text)
+    return normalized, *_expand(where)
 
 
 class Normalized:
     """A message as written (`original`) and as normalized (`text`), with the map between them.
 
-    The map is a list of pieces (a word, or a part of one) with where each was written; it is
-    built on first use (only when a rule fired and evidence must be quoted), from per-word plans
-    cached like the words' readings, so it costs about a word lookup per word.
+    The map lists the pieces of `text` (a word, or a part of one) with the cached reading of the
+    word each came from; it is built on first use (only when a rule fired and evidence must be
+    quoted) at about a dict lookup per word, and a piece's original span is worked out only when
+    a quote needs it.
     """
 
     __slots__ = ("_map", "original", "text")
@@ -701,29 +731,30 @@ class Normalized:
     def __init__(self, original: str, text: str) -> None:
         self.original = original
         self.text = text
-        self._map: tuple[list[int], list[_Record]] | None = None
+        self._map: _Map | None = None
 
     def __repr__(self) -> str:
         return f"Normalized(text={self.text!r})"
 
-    def _build_map(self) -> tuple[list[int], list[_Record]]:
-        text, records = _records(self.original)
+    def _build_map(self) -> _Map:
+        text, where = _records(self.original)
         if text != self.text:  # a bug; quote the whole scanned text rather than a wrong part
             log.error("normalizer fast and tracked paths disagree: %r != %r", self.text, text)
             whole = min(len(self.original), MAX_SCAN_CHARS)
-            records = [(0, len(self.text), 0, whole, _WHOLE, None)] if self.text else []
-        self._map = ([r[0] for r in records], records)
-        return self._map
+            where = _Map([0, len(self.text) + 1], [(0, (self.text, _WHOLE, 0, whole, None))],
+                         None) if self.text else _NO_MAP
+        self._map = where
+        return where
 
     @property
     def starts(self) -> tuple[int, ...]:
         """For each normalized character, where the part of `original` it came from starts."""
-        return tuple(_expand((self._map or self._build_map())[1])[0])
+        return tuple(_expand(self._map or self._build_map())[0])
 
     @property
     def ends(self) -> tuple[int, ...]:
         """For each normalized character, where the part of `original` it came from ends."""
-        return tuple(_expand((self._map or self._build_map())[1])[1])
+        return tuple(_expand(self._map or self._build_map())[1])
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """The span of `original` that normalized text[start:end] was made from.
@@ -738,23 +769,15 @@ class Normalized:
             end -= 1
         if start >= end:
             return (0, 0)
-        firsts, records = self._map or self._build_map()
-        i = max(bisect.bisect_right(firsts, start) - 1, 0)
+        where = self._map or self._build_map()
+        firsts = where.firsts
+        i = bisect.bisect_right(firsts, start) - 1  # the piece holding text[start]
         low, high = len(self.original), 0
-        for ns, ne, a, b, kind, spans in itertools.islice(records, i, None):
-            if ns >= end:
-                break
-            if ne <= start:
-                continue
-            if kind == _WHOLE:
-                x, y = a, b
-            elif kind == _STEP:
-                x, y = a + max(start, ns) - ns, a + min(end, ne) - ns
-            else:
-                assert spans is not None
-                part = spans[max(start, ns) - ns:min(end, ne) - ns]
-                x, y = min(p[0] for p in part), max(p[1] for p in part)
+        while i < len(where.pieces) and firsts[i] < end:
+            x, y = where.span(i, max(start - firsts[i], 0),
+                              min(end, firsts[i + 1] - 1) - firsts[i])
             low, high = min(low, x), max(high, y)
+            i += 1
         return (low, high)
 
     def quote(self, start: int, end: int) -> str:

@@ -165,7 +165,6 @@ class _Tables:
         self.pieces: dict[str, tuple[Piece, ...]] = {}  # the same with spans (the tracked path)
         self.plans: dict[str, _Plan] = {}  # word as split -> its pieces with spans in the word
         self.context = data.context
-        self.context_readings = frozenset(self.slang[k] for k in data.context)
         # Words a run of spelled-out letters may be cut into ("jangan bilang mama").
         self.segment_words = frozenset(w for w in self.known if len(w) >= 2 and w.isalpha())
         self.segment_longest = max(map(len, self.segment_words), default=0)
@@ -345,6 +344,10 @@ def _word_pieces(t: _Tables, tok: str) -> tuple[Piece, ...]:
 
 def _word_text(t: _Tables, tok: str) -> str:
     text = " ".join(p[0] for p in _read_word(t, tok) if p[0])
+    if t.context and _SQUEEZE.sub(_squeeze_repl, tok) in t.context:
+        # Not cached: a message holding such a word always takes the fast path's slower branch,
+        # which looks at the context, so messages without one pay nothing for it.
+        return text
     if len(tok) <= _MAX_CACHED_WORD:
         if len(t.words) >= _MAX_CACHE:
             t.words.clear()
@@ -393,7 +396,7 @@ def _join_group(t: _Tables, chars: list[str]) -> str:
     return compact
 
 
-def _spelled(t: _Tables, m: re.Match[str], st: list[int], scan: str) -> str:
+def _spelled(t: _Tables, m: re.Match[str], st: list[int] | None, scan: str) -> str:
     """The reading of one run of 3+ single characters (`_SINGLES`), cut into groups where the
     original separator between two characters is not the run's usual one ("j-a-n-g-a-n
     b-i-l-a-n-g": "-" inside words, " " between them; "p u l s a  g r a t i s")."""
@@ -403,8 +406,9 @@ def _spelled(t: _Tables, m: re.Match[str], st: list[int], scan: str) -> str:
     table = t.chars
     # What was written between two characters (en = st + 1 before squeezing); characters that
     # vanish (zero-width, apostrophes) do not count.
-    gaps = ["".join(c for c in scan[st[p] + 1:st[q]] if table[ord(c)] is not None)
-            for p, q in itertools.pairwise(at)]
+    written = at if st is None else [st[p] for p in at]
+    gaps = ["".join(c for c in scan[p + 1:q] if table[ord(c)] is not None)
+            for p, q in itertools.pairwise(written)]
     counts: dict[str, int] = {}
     for gap in gaps:
         counts[gap] = counts.get(gap, 0) + 1
@@ -478,15 +482,18 @@ def _prepare(text: str | bytes) -> str:
     return text
 
 
-def _context_applies(t: _Tables, toks: list[str], out: list[str]) -> bool:
+def _context_applies(t: _Tables, toks: list[str], cached: list[str | None],
+                     read: list[str]) -> bool:
     """Whether a word whose reading depends on the next one (slang.yaml `context`: Kupang
-    "ko om" -> "ke om") is followed by one of its words; the tracked path then decides."""
-    for i, word in enumerate(out):
-        if word in t.context_readings:
-            rule = t.context.get(_SQUEEZE.sub(_squeeze_repl, toks[i]))
-            following = next((w for w in out[i + 1:] if w), "")
-            if rule is not None and following.split(" ", 1)[0] in rule[1]:
-                return True
+    "ko om" -> "ke om") is followed by one of its words; the tracked path then decides. Such
+    words are never in the word cache, so only the words that were not are looked at."""
+    for i, (hit, tok) in enumerate(zip(cached, toks, strict=True)):
+        if hit is None:
+            rule = t.context.get(_SQUEEZE.sub(_squeeze_repl, tok))
+            if rule is not None:
+                following = next((w for w in read[i + 1:] if w), "")
+                if following.split(" ", 1)[0] in rule[1]:
+                    return True
     return False
 
 
@@ -508,14 +515,16 @@ def normalize_text(text: str | bytes) -> str:
     if min(map(len, toks)) == 1 and _SINGLES.search(s):
         # Rare (spelled-out words): the separators as written decide, so find them.
         s, st = _prefix(t, scan)
-        s = _join_singles(t, s, st, scan)[0]
+        s = _SINGLES.sub(lambda m: _spelled(t, m, st, scan), s)
         toks = s.split()
     out = list(map(t.words.get, toks))
     if None in out:
-        out = [w if w is not None else _word_text(t, tok) for w, tok in zip(out, toks, strict=True)]
-    if not t.context_readings.isdisjoint(out) and _context_applies(t, toks, out):  # type: ignore[arg-type]
-        return _records(scan)[0]  # rare: it needs the punctuation as written ("ko? om ...")
-    return " ".join(filter(None, out))
+        read = [w if w is not None else _word_text(t, tok) for w, tok in zip(out, toks, strict=True)]
+        if t.context and _context_applies(t, toks, out, read):
+            return _records(scan)[0]  # rare: it needs the punctuation as written ("ko? om ...")
+        return " ".join(filter(None, read))
+    # (no None is left in `out`; a word may read as "", e.g. "@@@")
+    return " ".join(filter(None, out))  # type: ignore[arg-type]
 
 
 # ---- the tracked path: the same steps, keeping where each piece was written -----------------

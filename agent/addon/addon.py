@@ -109,7 +109,8 @@ class JagaAddon:
             for problem in self.engine.problems:
                 log.warning("jaga: %s", problem)
         self.engine.start()
-        self.pipeline = Pipeline(self.devices, self.engine.feed, self.engine.record_alert)
+        self.pipeline = Pipeline(self.devices, self.engine.feed, self.engine.record_alert,
+                                 feed_many=self.engine.feed_many)
         self.pipeline.start()
 
     def done(self) -> None:

@@ -53,6 +53,7 @@ def _describe(scorer: Any) -> dict[str, Any]:
 @dataclass
 class Engine:
     feed: Callable[[ChatMessage], Alert | None] | None = None
+    feed_many: Callable[[list[ChatMessage]], list[Alert]] | None = None  # one scoring call
     record_alert: Callable[[Alert], object] | None = None
     scorer: Any = None
     alerts: Any = None  # the AlertService, started and stopped with the proxy
@@ -91,6 +92,7 @@ def build_engine(config: Config, data_dir: Path, fault: str = "") -> Engine:
 
             tracker = ConversationTracker(engine.scorer, TrackerSettings.from_config(config))
             engine.feed = tracker.feed
+            engine.feed_many = tracker.feed_many
         except Exception as e:
             engine.problems.append(f"conversation tracker not loaded ({e}): no alerts")
     try:

@@ -25,7 +25,7 @@ def addon(tmp_path):
 
 
 def queued(a: JagaAddon) -> list:
-    return list(a.pipeline.queue.queue)
+    return list(a.pipeline.pending)
 
 
 # --- Options ---

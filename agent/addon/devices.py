@@ -9,6 +9,7 @@ Unknown devices are still watched, under their address. Pure logic: no mitmproxy
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import shutil
@@ -33,6 +34,7 @@ class Device:
     child: str | None = None  # the child's name, None for an unknown device
 
 
+@functools.lru_cache(maxsize=1024)  # a home has a few devices; the worker asks per capture
 def normalize_address(address: str) -> str:
     """'::ffff:192.168.1.5' -> '192.168.1.5'; anything unparsable is returned unchanged."""
     try:

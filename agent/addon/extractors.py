@@ -29,9 +29,20 @@ class Extracted:
     thread: str | None = None  # the conversation id inside the app, where the payload names it
 
 
+_KEY_CACHE: dict[str, str] = {}
+_KEY_CACHE_SIZE = 4096  # field names seen: a few hundred in practice; cleared when full
+
+
 def _key(name: str) -> str:
     """Field names compared without case, `_`, `-`: `thread_id`, `threadId`, `Thread-Id` are one."""
-    return re.sub(r"[_\-\s]", "", name).lower()
+    # Every JSON field name of every body comes here: cached, since apps use the same few names.
+    key = _KEY_CACHE.get(name)
+    if key is None:
+        key = "".join(name.split()).replace("_", "").replace("-", "").lower()
+        if len(_KEY_CACHE) >= _KEY_CACHE_SIZE:
+            _KEY_CACHE.clear()
+        _KEY_CACHE[name] = key
+    return key
 
 
 # Fields whose string value is something a person wrote (chat apps, comments, captions).
@@ -147,14 +158,20 @@ def from_json_value(value: object, thread: str | None = None) -> list[Extracted]
             if in_message and looks_written(node):
                 out.append(Extracted(_clip(node), current))
         elif isinstance(node, dict):
-            for k, v in node.items():
-                if _key(str(k)) in THREAD_FIELDS and isinstance(v, (str, int)) and not isinstance(v, bool):
+            keys = [_key(k if isinstance(k, str) else str(k)) for k in node]
+            for key, v in zip(keys, node.values(), strict=True):
+                if key in THREAD_FIELDS and isinstance(v, (str, int)) and not isinstance(v, bool):
                     current = str(v)[:200]
                     break
-            children = [(v, depth + 1, current, _key(str(k)) in MESSAGE_FIELDS) for k, v in node.items()]
+            # Only what can hold text is pushed: numbers, booleans, nulls and strings outside
+            # a message field would be popped and dropped.
+            children = [(v, depth + 1, current, key in MESSAGE_FIELDS)
+                        for key, v in zip(keys, node.values(), strict=True)
+                        if isinstance(v, (dict, list)) or (isinstance(v, str) and key in MESSAGE_FIELDS)]
             stack.extend(reversed(children))  # keep document order in the output
         elif isinstance(node, list):
-            stack.extend(reversed([(v, depth + 1, current, in_message) for v in node]))
+            stack.extend(reversed([(v, depth + 1, current, in_message) for v in node
+                                   if isinstance(v, (dict, list)) or (in_message and isinstance(v, str))]))
     return out
 
 

@@ -28,11 +28,15 @@ def texts(items: list[Extracted]) -> list[str]:
     # a thread id next to the text names the conversation
     ('{"thread_id": "t-42", "body": "mau pulsa?"}', [("mau pulsa?", "t-42")]),
     ('{"chatId": 7, "content": "halo adik"}', [("halo adik", "7")]),
+    ('{"Thread-Id": "t9", "Message Text": "ketemu yuk"}', [("ketemu yuk", "t9")]),
     # nested history: each message keeps the nearest enclosing thread
     ('{"conversation_id": "c1", "messages": [{"text": "pesan satu"}, {"text": "pesan dua"}]}',
      [("pesan satu", "c1"), ("pesan dua", "c1")]),
     ('{"message": {"text": "inner text", "id": "abc"}}', [("inner text", None)]),
     ('{"text": ["satu dua", "tiga empat"]}', [("satu dua", None), ("tiga empat", None)]),
+    ('{"text": ["satu dua", 3, null, true, "tiga empat"]}', [("satu dua", None), ("tiga empat", None)]),
+    ('{"tags": ["bukan pesan"], "items": [{"note": "catatan satu"}], "text": "pesan dua"}',
+     [("catatan satu", None), ("pesan dua", None)]),
     # fields that are not messages, and values that are not writing, are ignored
     ('{"id": "hello world", "status": "ok"}', []),
     ('{"text": "https://example.com/a/b"}', []),

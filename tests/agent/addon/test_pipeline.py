@@ -182,3 +182,52 @@ def test_a_full_queue_drops_new_captures_instead_of_blocking(recorder):
     assert pipeline.stats["dropped"] == results.count(False)
     gate.set()
     pipeline.stop(timeout=10)
+
+
+# --- Batches: one scoring call for many messages, one by one when a batch fails ---
+
+class BatchRecorder(Recorder):
+    """A stand-in tracker with `feed_many`: remembers the size of each batch it was given."""
+
+    def __init__(self, fail_batches: bool = False, fail_on: str | None = None):
+        super().__init__(fail_on=fail_on)
+        self.batches: list[int] = []
+        self.fail_batches = fail_batches
+
+    def feed_many(self, messages: list[ChatMessage]) -> list[Alert]:
+        if self.fail_batches:
+            raise RuntimeError("batch scorer exploded")
+        self.batches.append(len(messages))
+        return [a for a in map(self, messages) if a is not None]
+
+
+def test_the_messages_of_a_batch_of_captures_are_scored_in_one_call():
+    recorder = BatchRecorder()
+    pipeline = Pipeline(DeviceMap(CHILDREN, neighbours=dict), recorder, None,
+                        feed_many=recorder.feed_many)
+    alerts = pipeline.handle_many([http({"text": "halo satu"}), http({"text": "ALERT dua"}),
+                                   http({"text": "halo tiga"}, direction="to_child")])
+    assert recorder.batches == [3]
+    assert [m.text for m in recorder.fed] == ["halo satu", "ALERT dua", "halo tiga"]
+    assert len(alerts) == 1 and pipeline.stats["alerts"] == 1
+
+
+def test_a_failing_batch_is_fed_one_by_one_so_only_the_bad_message_is_lost():
+    recorder = BatchRecorder(fail_batches=True, fail_on="boom")
+    stored: list[Alert] = []
+    pipeline = Pipeline(DeviceMap(CHILDREN, neighbours=dict), recorder, stored.append,
+                        feed_many=recorder.feed_many)
+    alerts = pipeline.handle_many([http({"text": "boom satu"}), http({"text": "ALERT dua"})])
+    assert [m.text for m in recorder.fed] == ["ALERT dua"]
+    assert stored == alerts and len(alerts) == 1
+    assert pipeline.stats["errors"] == 1
+
+
+def test_the_worker_drains_everything_pending_when_stopped(recorder):
+    pipeline = Pipeline(DeviceMap(CHILDREN, neighbours=dict), recorder, None, interval=3600, batch=4)
+    pipeline.start()
+    for i in range(10):
+        pipeline.submit(http({"text": f"pesan ke {i}"}))
+    pipeline.stop(timeout=10)
+    assert [m.text for m in recorder.fed] == [f"pesan ke {i}" for i in range(10)]
+    assert not pipeline.pending

@@ -2,7 +2,7 @@
 
 Runs the same load through plain `mitmdump` and through `jaga run`, in the same run, interleaved
 in rotating order (so that a busy machine hurts both alike): chat-like JSON
-POSTs, each answered with a JSON reply carrying the recent history (as chat apps do), over
+POSTs, each answered with a JSON reply carrying one message from the other person, over
 keep-alive HTTPS from local clients to a local HTTPS server. Prints requests per second, median
 and p99 latency, the resident memory of each proxy (peak, VmHWM) and the ratios against the
 targets: throughput >= 90% of mitmdump's, median added latency < 2 ms, memory <= +80 MB.
@@ -130,15 +130,12 @@ def main() -> int:
         tmp = Path(tmp_name)
         test_ca, cert, key = make_certificates(tmp / "certs")
         server = ChatServer(cert, key, replies=[])
-        # Every reply carries the last 10 messages of history, as chat apps' polls do.
-        history: list[dict] = []
         original = server.next_reply
 
         def reply() -> str | None:
-            text = original() or random.choice(LINES)
-            history.append({"from": "rina", "text": text})
-            del history[:-10]
-            return text
+            # Every POST is answered with one message from the other person (the chat server
+            # sends no history: an earlier `history` list here was built but never sent).
+            return original() or random.choice(LINES)
 
         server.next_reply = reply  # type: ignore[method-assign]
         # jaga as shipped (rules and model), and rules only: the model's share of time and memory.

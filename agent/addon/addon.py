@@ -57,6 +57,7 @@ class JagaAddon:
         self.passthrough = PassthroughPolicy()
         self.pipeline: Pipeline | None = None
         self.max_body = MAX_BODY
+        self.read = True  # ctx.options.jaga_read, kept here: hooks read it on every flow
 
     def load(self, loader) -> None:
         loader.add_option("jaga_config", str, "", "jaga's configuration file (YAML, version: 1).")
@@ -77,6 +78,8 @@ class JagaAddon:
         if "jaga_test_fault" in updated and opts.jaga_test_fault not in FAULTS:
             raise exceptions.OptionsError(
                 f"jaga_test_fault: {opts.jaga_test_fault!r} is not one of {', '.join(map(repr, FAULTS))}")
+        if "jaga_read" in updated:
+            self.read = opts.jaga_read
         if "jaga_max_body" in updated:
             if opts.jaga_max_body < 1024:
                 raise exceptions.OptionsError("jaga_max_body: must be at least 1024 bytes")
@@ -146,24 +149,30 @@ class JagaAddon:
     # --- HTTP ---
 
     def _submit(self, flow: http.HTTPFlow, message: http.Message, direction: str) -> None:
-        if self.pipeline is None or not ctx.options.jaga_read:
+        if self.pipeline is None or not self.read:
+            return
+        # Cheap checks first: most flows carry no body jaga reads and are not searches, and
+        # leave here before the host or the client's address is looked at.
+        content_type = message.headers.get("content-type")
+        raw = message.raw_content
+        readable = bool(raw) and is_readable(content_type)
+        search = direction == "from_child" and bool(flow.request.query)
+        if not (readable or search):
             return
         host = flow.request.pretty_host
         if host == ONBOARDING_HOST:
             return
         address, peer = _client_address(flow.client_conn), _wg_peer(flow.client_conn)
-        if direction == "from_child" and flow.request.query and may_be_search(host, flow.request.path):
+        if search and may_be_search(host, flow.request.path):
             self.pipeline.submit(Capture("search", direction, address, host, url=flow.request.url,
                                          wg_peer=peer))
-        content_type = message.headers.get("content-type")
-        raw = message.raw_content
-        if not raw or not is_readable(content_type):
+        if not readable:
             return
         # Compressed bodies are cut before decompression too (extractors bound the output).
         self.pipeline.submit(Capture(
             "http", direction, address, host, content_type=content_type,
             content_encoding=message.headers.get("content-encoding"),
-            body=raw[: self.max_body * 4], wg_peer=peer))
+            body=raw[: self.max_body * 4], wg_peer=peer))  # type: ignore[index]
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         try:
@@ -202,7 +211,7 @@ class JagaAddon:
             if ws is None or not ws.messages:
                 return
             message = ws.messages[-1]
-            if self.pipeline is not None and ctx.options.jaga_read and message.is_text:
+            if self.pipeline is not None and self.read and message.is_text:
                 self.pipeline.submit(Capture(
                     "websocket", "from_child" if message.from_client else "to_child",
                     client_address=_client_address(flow.client_conn),

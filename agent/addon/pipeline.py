@@ -247,7 +247,7 @@ class Pipeline:
         """Handle everything pending now, batch by batch; the number of captures handled."""
         done = 0
         while self.pending:
-            batch = []
+            batch: list[Capture] = []
             while self.pending and len(batch) < self.batch:
                 batch.append(self.pending.popleft())
             self.handle_many(batch)

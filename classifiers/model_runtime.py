@@ -170,7 +170,7 @@ class LinearModel:
                 continue
             # Count each n-gram per document: sorted (row, column) keys and their run lengths
             # (int32 keys sort faster; a chunk's keys stay far below 2**31).
-            key_type = np.int32 if n_docs * n_features < 2**31 else np.int64
+            key_type = np.dtype(np.int32 if n_docs * n_features < 2**31 else np.int64)
             rows = np.repeat(np.arange(n_docs, dtype=key_type), lengths)
             cols = np.fromiter(ids, dtype=key_type, count=len(ids))
             keys, counts = np.unique(rows * n_features + cols, return_counts=True)

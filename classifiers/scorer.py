@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from classifiers.categories import CATEGORIES
 from classifiers.matcher import Matcher, RuleMatch
 from classifiers.model import ModelError, combined_score, get_model
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 DEFAULT_THRESHOLD = 0.5
 HIGH_AT = 0.85
 MEDIUM_AT = 0.65
+_CATEGORY_ORDER = {c: i for i, c in enumerate(CATEGORIES)}
 
 
 def severity_for(score: float, threshold: float = DEFAULT_THRESHOLD) -> str:
@@ -90,11 +93,30 @@ class Scorer:
             return [self.score(text, direction) for text, direction in items]
         # The model scores the whole batch at once: far cheaper than message by message.
         items = list(items)
+        if not items:
+            return []
         norms = [normalize(text) for text, _ in items]
         directions = [direction for _, direction in items]
-        matches = [self.matcher.match(n, d) for n, d in zip(norms, directions, strict=True)]
-        probabilities = self.model.predict([n.text for n in norms], directions).tolist()
-        return [self._verdict(m, p) for m, p in zip(matches, probabilities, strict=True)]
+        match = self.matcher.match
+        matches = [match(n, d) for n, d in zip(norms, directions, strict=True)]
+        probabilities = np.asarray(self.model.predict([n.text for n in norms], directions), float)
+        # Each category's threshold checked for the whole batch in one comparison (the same
+        # float64 comparisons as _verdict's, so the same categories pass).
+        passed = probabilities[:, 1:] >= self._thresholds()
+        model_ps = probabilities[:, 0].tolist()
+        model_categories: list[dict[str, float]] = [{} for _ in items]
+        rows, columns = passed.nonzero()
+        if len(rows):
+            values = probabilities[:, 1:][rows, columns].tolist()
+            for r, c, p in zip(rows.tolist(), columns.tolist(), values, strict=True):
+                model_categories[r][CATEGORIES[c]] = p
+        verdict = self._verdict_from
+        return [verdict(m, p, cats) for m, p, cats in zip(matches, model_ps, model_categories,
+                                                           strict=True)]
+
+    def _thresholds(self) -> Any:
+        """Each category's threshold on the model's probability, in CATEGORIES order."""
+        return np.array([self.category_thresholds.get(c, 0.5) for c in CATEGORIES], dtype=float)
 
     def _verdict(self, match: RuleMatch, probabilities: Sequence[float] | None) -> Verdict:
         model_p: float | None = None
@@ -104,9 +126,17 @@ class Scorer:
             for c, p in zip(CATEGORIES, probabilities[1:], strict=True):
                 if p >= self.category_thresholds.get(c, 0.5):
                     model_categories[c] = float(p)
+        return self._verdict_from(match, model_p, model_categories)
+
+    def _verdict_from(self, match: RuleMatch, model_p: float | None,
+                      model_categories: dict[str, float]) -> Verdict:
         score, category_scores = self._combine(match, model_p, model_categories)
-        categories = tuple(sorted(category_scores, key=lambda c: (-category_scores[c], CATEGORIES.index(c))))
-        evidence = match.evidence()
+        if len(category_scores) > 1:
+            categories = tuple(sorted(category_scores,
+                                      key=lambda c: (-category_scores[c], _CATEGORY_ORDER[c])))
+        else:
+            categories = tuple(category_scores)
+        evidence = match.evidence() if match.fired else ()
         if model_p is not None:
             evidence += (Evidence("model", score=model_p),)
         severity = severity_for(score, self.threshold)

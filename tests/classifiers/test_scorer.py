@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -152,3 +153,33 @@ def test_model_probability_and_categories_are_combined_with_the_rules():
         assert v.score == pytest.approx(combined_score(0.3, 0.5, **weights))
         assert v.categories == ("meetup", "secrecy") and v.evidence[-1].source == "model"
     assert scorer.describe()["model"] == {"loaded": True, "name": "fixed", "version": "0"}
+
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
+
+
+def corpus_items() -> list[tuple[str, str]]:
+    items = []
+    for path in [*sorted((CORPUS / "messages").glob("*.jsonl")), CORPUS / "heldout" / "heldout.jsonl"]:
+        for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else ():
+            if line.strip():
+                obj = json.loads(line)
+                items.append((obj["text"], obj.get("direction", "to_child")))
+    return items
+
+
+@pytest.mark.parametrize("use_model", [True, False])
+def test_score_many_equals_scoring_one_by_one_over_the_corpus(use_model):
+    # The batch path (one model call, thresholds checked for the whole batch) must give exactly
+    # the verdicts of Scorer.score: scores, severities, categories and evidence. (Not the raw
+    # category_scores: the model's one-message path sums in another order, last bits may differ.)
+    scorer = load_scorer(use_model=use_model)
+    if use_model and scorer.model is None:
+        pytest.skip(f"no model: {scorer.model_note}")
+    items = corpus_items()
+    if not items:
+        pytest.skip("no corpus messages")
+    batched = [v for i in range(0, len(items), 256) for v in scorer.score_many(items[i:i + 256])]
+    for k, ((text, direction), many) in enumerate(zip(items, batched, strict=True)):
+        one = scorer.score(text, direction)
+        assert many.to_json(k) == one.to_json(k), text

@@ -30,24 +30,18 @@ def test_conversations_become_labelled_records_with_first_signal():
     assert len(records[0]["messages"]) == 4
 
 
+def convert_cli(*args: str) -> subprocess.CompletedProcess:
+    """`jaga convert pan2012 XML --predators FILE [more]` in a real process."""
+    xml, predators, *more = args
+    return subprocess.run(
+        [sys.executable, "-m", "agent", "convert", "pan2012", xml, "--predators", predators, *more],
+        capture_output=True, text=True, check=False)
+
+
 def test_cli_writes_jsonl(tmp_path):
     out = tmp_path / "pan.jsonl"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "agent",
-            "convert",
-            "pan2012",
-            str(EXPORTS / "pan2012_small.xml"),
-            "--predators",
-            str(EXPORTS / "pan2012_predators.txt"),
-            "-o",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    result = convert_cli(str(EXPORTS / "pan2012_small.xml"), str(EXPORTS / "pan2012_predators.txt"),
+                         "-o", str(out))
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["label"] for r in lines] == [1, 0, 1]
@@ -56,38 +50,12 @@ def test_cli_writes_jsonl(tmp_path):
 def test_cli_reports_broken_xml_with_its_line(tmp_path):
     broken = tmp_path / "broken.xml"
     broken.write_text("<conversations>\n<conversation id='x'>\n<message>\n</conversations>\n")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "agent",
-            "convert",
-            "pan2012",
-            str(broken),
-            "--predators",
-            str(EXPORTS / "pan2012_predators.txt"),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    result = convert_cli(str(broken), str(EXPORTS / "pan2012_predators.txt"))
     assert result.returncode == 1
     assert f"{broken}:4: not valid PAN 2012 XML" in result.stderr
 
 
 def test_cli_missing_file_is_a_usage_error(tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "agent",
-            "convert",
-            "pan2012",
-            str(tmp_path / "none.xml"),
-            "--predators",
-            str(tmp_path / "none.txt"),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    result = convert_cli(str(tmp_path / "none.xml"), str(tmp_path / "none.txt"))
     assert result.returncode == 2
     assert "no such file" in result.stderr and "Traceback" not in result.stderr

@@ -45,12 +45,3 @@ def read_lines(path: Path) -> Iterator[tuple[int, str, str | None]]:
                 problem = f"not UTF-8 at byte {e.start} (decoded with replacement characters)"
             yield number, line.rstrip("\r\n")[:MAX_LINE_CHARS], problem
 
-
-def sniff_lines(path: Path, count: int = 20) -> list[str]:
-    """The first `count` lines of `path`, decoded leniently, for format detection."""
-    lines = []
-    for _, line, _ in read_lines(path):
-        lines.append(line)
-        if len(lines) >= count:
-            break
-    return lines

@@ -83,15 +83,18 @@ class _FileFacts:
 
     prefix_counts: Counter[str]
     date_order: str  # "dmy", "mdy" or "ymd"
+    headers: int  # lines that start a message (date, time, then the rest)
 
 
 def _learn(path: Path) -> _FileFacts:
     counts: Counter[str] = Counter()
+    headers = 0
     day_first = month_first = year_first = twelve_hour = False
     for _, line, _ in read_lines(path):
         header = _header(line.lstrip("\ufeff"))
         if header is None:
             continue
+        headers += 1
         counts.update(set(_speaker_prefixes(header.rest)))
         a, b, _c = (int(x) for x in re.split(r"[./-]", header.date))
         year_first |= a > 31
@@ -106,7 +109,7 @@ def _learn(path: Path) -> _FileFacts:
         order = "mdy"  # 12-hour clocks come with US-style month-first dates
     else:
         order = "dmy"  # Indonesian phones write day first
-    return _FileFacts(counts, order)
+    return _FileFacts(counts, order, headers)
 
 
 def _sender(rest: str, facts: _FileFacts) -> tuple[str | None, str]:
@@ -155,7 +158,7 @@ def read_whatsapp(
 ) -> Iterator[ChatMessage | ImportProblem]:
     path = Path(path)
     facts = _learn(path)
-    if not facts.prefix_counts and not any(_header(line) for _, line, _ in read_lines(path)):
+    if facts.headers == 0:
         yield ImportProblem(
             1,
             f"{path.name}: not a WhatsApp export (no line starts with a date, a time and a sender)",

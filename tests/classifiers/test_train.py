@@ -211,3 +211,42 @@ def test_jaga_train_on_a_missing_folder_is_a_usage_error(tmp_path):
                             capture_output=True, text=True, cwd=REPO, timeout=120)
     assert result.returncode == 2
     assert "no such corpus folder" in result.stderr
+
+
+# --- the combination with the rules ---------------------------------------------------------
+
+
+def _combined(weights, rule_scores, model_ps):
+    from classifiers.model import combined_score
+
+    return [combined_score(r, m, **weights) for r, m in zip(rule_scores, model_ps, strict=True)]
+
+
+def test_combination_keeps_rules_low_when_they_fire_on_hard_negatives():
+    import numpy as np
+
+    # The model separates perfectly; the rules fire on every hard negative and on no positive.
+    y = np.array([1] * 10 + [0] * 20)
+    # From a rule weight of 1.8 the hard negatives would outscore the positives.
+    model_p = np.array([0.6] * 10 + [0.2] * 20)
+    rules = np.array([0.0] * 10 + [1.0] * 10 + [0.0] * 10)
+    hard = np.array([False] * 10 + [True] * 10 + [False] * 10)
+    weights = training.fit_combination(y, model_p, rules, hard)
+    assert weights["rule_weight"] == 1.5  # the largest weight that keeps them out
+    flagged = np.array(_combined(weights, rules, model_p)) >= 0.5
+    assert flagged.tolist() == y.astype(bool).tolist()
+
+
+def test_combination_weighs_rules_up_when_they_find_what_the_model_misses():
+    import numpy as np
+
+    # Half the positives score below every negative in the model, and only the rules see them:
+    # they need a rule weight above logit(0.5) - logit(0.2) = 1.39.
+    y = np.array([1] * 10 + [0] * 20)
+    model_p = np.array([0.9] * 5 + [0.2] * 5 + [0.5] * 20)
+    rules = np.array([0.0] * 5 + [1.0] * 5 + [0.0] * 20)
+    hard = np.array([False] * 10 + [True] * 10 + [False] * 10)
+    weights = training.fit_combination(y, model_p, rules, hard)
+    assert weights["rule_weight"] >= 1.5
+    flagged = np.array(_combined(weights, rules, model_p)) >= 0.5
+    assert flagged.tolist() == y.astype(bool).tolist()

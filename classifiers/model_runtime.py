@@ -2,9 +2,10 @@
 
 `LinearModel` computes what classifiers/model.py's Pipeline computes (TF-IDF of char_wb and word
 n-grams, l2-normalized per block, a one-hot direction, one logistic regression per output) with
-numpy alone: n-grams come from regular expressions (C loops) instead of scikit-learn's Python
-slicing, and a batch is weighted, normalized and multiplied in a few vectorized steps. Tests check
-it against the Pipeline's predict_proba.
+numpy alone: a batch's n-grams are looked up in a few C-level passes over all its words at once
+(a word's char n-gram ids kept from one message to the next) instead of scikit-learn's Python
+slicing per message, and the batch is weighted, normalized and multiplied in a few vectorized
+steps. Tests check it against the Pipeline's predict_proba.
 
 `load_isolated(path)` keeps scikit-learn and skops out of the long-running process: a short-lived
 child (`python -m classifiers.model_runtime PATH`) runs every check of `model.load_model` and the
@@ -20,12 +21,13 @@ import json
 import math
 import os
 import re
+import struct
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import chain, pairwise, repeat
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +37,15 @@ CHILD_TIMEOUT = 300  # seconds; loading on a slow Raspberry Pi SD card takes a f
 CHILD_MODEL_ERROR = 3  # exit status of the child for a ModelError (JSON on stderr)
 CHUNK = 512  # documents per vectorized step: bounds the temporary arrays
 WORD_CACHE = 50_000  # words whose char n-gram ids are kept (chat vocabulary repeats a lot)
+DEFAULT_TOKEN_PATTERN = r"(?u)\b\w+\b"  # scikit-learn's, and the model's
 
 
 @dataclass
 class TextBlock:
-    """One TF-IDF vectorizer of the Pipeline, as data."""
+    """One TF-IDF vectorizer of the Pipeline, as data, and the n-grams it learnt in a text.
+
+    `batch_ids` finds those of a whole batch in a few C-level passes (map over one flat list of
+    the batch's words or tokens, no Python loop per message); `ids` those of one message."""
 
     analyzer: str  # "char_wb" or "word"
     ngram_range: tuple[int, int]
@@ -50,38 +56,98 @@ class TextBlock:
 
     def __post_init__(self) -> None:
         self.tokens = re.compile(self.token_pattern)
+        # With scikit-learn's default pattern a token is a maximal run of word characters: in a
+        # text of only word characters and spaces (nearly every normalized text), the tokens are
+        # its words, and str.split is several times faster than the regular expression.
+        self.words_are_tokens = self.token_pattern == DEFAULT_TOKEN_PATTERN
         self.idf_list = self.idf.tolist()  # indexing a list is faster one by one
-        self.word_ids: dict[str, list[int]] = {}
+        self.word_ids: dict[str, bytes] = {}  # char_wb: a word's n-gram ids, as int32 bytes
 
     def ids(self, text: str) -> list[int]:
         """Column (within the block) of each of the text's n-grams that the model learnt."""
-        get = self.vocabulary.get
-        lo, hi = self.ngram_range
+        words = text.split()
         if self.analyzer == "char_wb":
-            # char_wb takes the n-grams of each whitespace-separated word padded with spaces,
-            # never across words: so a word's ids are the same wherever it occurs, and kept.
-            ids: list[int] = []
-            cache = self.word_ids
-            for word in text.split():
-                found = cache.get(word)
-                if found is None:
-                    w = f" {word} "
-                    found = [j for j in map(get, [w[i:i + n] for n in range(lo, hi + 1)
-                                                  for i in range(len(w) - n + 1)])
-                             if j is not None]
-                    if len(cache) >= WORD_CACHE:
-                        cache.clear()
-                    cache[word] = found
-                ids += found
-            return ids
-        tokens = self.tokens.findall(text)
-        grams = list(tokens) if lo == 1 else []
-        for n in range(max(lo, 2), hi + 1):
-            if n == 2:
-                grams += [f"{a} {b}" for a, b in pairwise(tokens)]
-            else:
-                grams += [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
-        return [j for j in map(get, grams) if j is not None]
+            found = b"".join(map(self._word_ids, words))
+            return list(struct.unpack(f"={len(found) >> 2}i", found))
+        get = self.vocabulary.get
+        tokens = self._tokens([text], [words])[0]
+        return [j for n in self._lengths() for j in map(get, _ngrams(tokens, n)) if j is not None]
+
+    def batch_ids(self, texts: Sequence[str], words: Sequence[list[str]]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """(row, column) of every n-gram of the texts (each with its whitespace-separated words)
+        that the model learnt, rows in no particular order."""
+        if self.analyzer == "char_wb":
+            flat = list(chain.from_iterable(words))
+            try:
+                found = list(map(self.word_ids.__getitem__, flat))
+            except KeyError:
+                found = list(map(self._word_ids, flat))
+            per_word = np.fromiter(map(len, found), dtype=np.int64, count=len(found)) >> 2
+            rows = np.repeat(_rows(words), per_word)
+            return rows, np.frombuffer(b"".join(found), dtype=np.int32)
+        tokens = self._tokens(texts, words)
+        flat = list(chain.from_iterable(tokens))
+        token_rows = _rows(tokens)
+        get, missing = self.vocabulary.get, repeat(-1)
+        row_parts, col_parts = [], []
+        for n in self._lengths():
+            # n-grams of the flat list, then only those within one text and learnt
+            learnt = np.fromiter(map(get, _ngrams(flat, n), missing), dtype=np.int32,
+                                 count=max(len(flat) - n + 1, 0))
+            starts = token_rows[:len(learnt)]
+            keep = (learnt >= 0) & (starts == token_rows[n - 1:])
+            row_parts.append(starts[keep])
+            col_parts.append(learnt[keep])
+        return np.concatenate(row_parts), np.concatenate(col_parts)
+
+    def _lengths(self) -> range:
+        """The n of its n-grams."""
+        lo, hi = self.ngram_range
+        return range(lo, hi + 1)
+
+    def _tokens(self, texts: Sequence[str], words: Sequence[list[str]]) -> Sequence[list[str]]:
+        """Each text's tokens: its words where they are the same (see words_are_tokens)."""
+        if not self.words_are_tokens:
+            return [self.tokens.findall(text) for text in texts]
+        if _words_only("".join(texts)):  # the usual batch: one check
+            return words
+        return [text_words if _words_only(text) else self.tokens.findall(text)
+                for text, text_words in zip(texts, words, strict=True)]
+
+    def _word_ids(self, word: str) -> bytes:
+        """char_wb: the ids of the n-grams of `word` padded with spaces (never across words, so
+        the same wherever the word occurs: kept)."""
+        found = self.word_ids.get(word)
+        if found is None:
+            w = f" {word} "
+            get = self.vocabulary.get
+            grams = [w[i:i + n] for n in self._lengths() for i in range(len(w) - n + 1)]
+            ids = [j for j in map(get, grams) if j is not None]
+            if len(self.word_ids) >= WORD_CACHE:
+                self.word_ids.clear()
+            found = self.word_ids[word] = struct.pack(f"={len(ids)}i", *ids)
+        return found
+
+
+def _rows(lists: Sequence[list[str]]) -> np.ndarray:
+    """For each item of the concatenated lists, the index of its list."""
+    return np.repeat(np.arange(len(lists), dtype=np.int32), [len(x) for x in lists])
+
+
+def _words_only(text: str) -> bool:
+    """Whether `text` holds only word characters (as the regular expression \\w reads them:
+    letters, digits, numerals of any script, and "_", which isalnum leaves to the slow path)
+    and spaces."""
+    return text.replace(" ", "").isalnum()
+
+
+def _ngrams(tokens: list[str], n: int) -> Iterable[str]:
+    """The runs of n consecutive tokens, joined by spaces as scikit-learn does."""
+    if n == 1:
+        return tokens
+    runs = pairwise(tokens) if n == 2 else zip(*[tokens[i:] for i in range(n)], strict=False)
+    return map(" ".join, runs)
 
 
 class LinearModel:
@@ -158,21 +224,16 @@ class LinearModel:
     def _predict(self, texts: Sequence[str], directions: Sequence[str]) -> np.ndarray:
         n_docs = len(texts)
         logits = np.tile(self.bias, (n_docs, 1))
+        words = [text.split() for text in texts]
         for block in self.blocks:
             n_features = len(block.idf)
-            ids: list[int] = []
-            lengths: list[int] = []
-            for text in texts:
-                found = block.ids(text)
-                ids += found
-                lengths.append(len(found))
-            if not ids:
+            rows, cols = block.batch_ids(texts, words)
+            if not len(cols):
                 continue
             # Count each n-gram per document: sorted (row, column) keys and their run lengths
             # (int32 keys sort faster; a chunk's keys stay far below 2**31).
             key_type = np.dtype(np.int32 if n_docs * n_features < 2**31 else np.int64)
-            rows = np.repeat(np.arange(n_docs, dtype=key_type), lengths)
-            cols = np.fromiter(ids, dtype=key_type, count=len(ids))
+            rows, cols = rows.astype(key_type, copy=False), cols.astype(key_type, copy=False)
             keys, counts = np.unique(rows * n_features + cols, return_counts=True)
             rows, cols = keys // n_features, keys % n_features
             values = (1.0 + np.log(counts)) * block.idf[cols]  # sublinear tf times idf

@@ -79,6 +79,22 @@ def test_fast_prediction_equals_the_pipelines_own(shipped):
     np.testing.assert_allclose(fast, reference, rtol=0, atol=1e-9)
 
 
+# Texts the normalizer would not write: the batch path splits on spaces only where a text holds
+# nothing but word characters and spaces, else it tokenizes as scikit-learn does.
+RAW_TEXTS = ["om, kasih pulsa!! jangan bilang mama ya", "nanti\tom  jemput\n di sekolah",
+             "snake_case kata_kata", "  spasi   di tepi  ", "٣ ٤ angka ² ½", "a\x00b \x00 c",
+             "kamu kamu kamu", "jangan bilang"]
+
+
+@pytest.mark.parametrize("batch", [RAW_TEXTS, RAW_TEXTS[-2:]], ids=["mixed", "words only"])
+def test_fast_prediction_of_any_text_equals_the_pipelines_own(shipped, batch):
+    directions = ["to_child"] * len(batch)
+    reference = shipped.predict_reference(batch, directions)
+    np.testing.assert_allclose(shipped.predict(batch, directions), reference, rtol=0, atol=1e-9)
+    single = np.vstack([shipped.predict([t], ["to_child"]) for t in batch])
+    np.testing.assert_allclose(single, reference, rtol=0, atol=1e-9)
+
+
 def test_one_message_at_a_time_equals_the_batch(shipped):
     texts = [normalize(t).text for t, _ in TEXTS]
     directions = [d for _, d in TEXTS]
@@ -295,8 +311,8 @@ def test_run_time_arrays_equal_the_pipeline_or_decline(char_range, word_range, e
     if not exact:
         assert linear is None
         return
-    texts = [normalize(t).text for t, _ in TEXTS]
-    dirs = [d for _, d in TEXTS]
+    texts = [normalize(t).text for t, _ in TEXTS] + RAW_TEXTS
+    dirs = [d for _, d in TEXTS] + ["from_child"] * len(RAW_TEXTS)
     np.testing.assert_allclose(
         linear.predict(texts, dirs),
         pipeline.predict_proba(model_module.model_inputs(texts, dirs)), rtol=0, atol=1e-9)

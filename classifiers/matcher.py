@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import ahocorasick
@@ -66,21 +67,31 @@ class RuleMatch:
                             key=lambda c: (-self.category_scores[c], _CATEGORY_ORDER[c])))
 
     def evidence(self) -> tuple[Evidence, ...]:
-        """Per fired rule: the original words that matched and their span in the original text."""
+        """Per fired rule: the original words that matched and their span in the original text
+        (quoted when first read: see Evidence.quoted_later)."""
         n = self.normalized
         out = []
         for f in self.fired:
-            text = start = end = None
-            if f.rule.combine is not None and f.spans and n is not None:
-                # The words behind each group, e.g. "kasih pulsa … jangan bilang"
-                text = " … ".join(n.quote(s, e) for s, e in f.spans)
-            elif f.spans and n is not None:
-                s, e = _merged_first(f.spans)
-                start, end = n.original_span(s, e)
-                text = n.original[start:end]
-            out.append(Evidence("rule", f.rule.id, text, start, end, tuple(f.rule.categories),
-                                f.contribution))
+            categories = tuple(f.rule.categories)
+            if f.spans and n is not None:
+                out.append(Evidence.quoted_later(f.rule.id, categories, f.contribution,
+                                                 partial(_quote, n, f.spans,
+                                                         f.rule.combine is not None)))
+            else:
+                out.append(Evidence("rule", f.rule.id, categories=categories,
+                                    weight=f.contribution))
         return tuple(out)
+
+
+def _quote(n: Normalized, spans: list[tuple[int, int]], combination: bool
+           ) -> tuple[str, int | None, int | None]:
+    """(text, start, end) in the original text of what a rule matched: a combination rule's words
+    behind each group, e.g. "kasih pulsa … jangan bilang" (no one span); else the first match,
+    grown over the matches that overlap or touch it."""
+    if combination:
+        return " … ".join(n.quote(s, e) for s, e in spans), None, None
+    start, end = n.original_span(*_merged_first(spans))
+    return n.original[start:end], start, end
 
 
 def _merged_first(spans: list[tuple[int, int]]) -> tuple[int, int]:

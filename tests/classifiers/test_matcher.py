@@ -10,6 +10,7 @@ from classifiers.condition import ConditionError, parse_condition
 from classifiers.matcher import Matcher
 from classifiers.normalize import normalize
 from classifiers.rulepack import load_packs, read_pack
+from classifiers.verdict import Evidence
 
 PACKS = Path(__file__).parent / "packs"
 
@@ -80,6 +81,20 @@ def test_pattern_span_is_quoted_from_the_original(matcher):
     evidence = match.evidence()[0]
     assert evidence.rule == "t.offer.pulsa" and evidence.text == "PULSA 50rb"
     assert "Mau PULSA 50rb?"[evidence.start:evidence.end] == "PULSA 50rb"
+
+
+def test_evidence_is_quoted_only_when_read_and_equals_eager_evidence(matcher):
+    match = matcher.match_text("Mau PULSA 50rb?")
+    evidence = match.evidence()[0]
+    assert match.normalized is not None and match.normalized._map is None  # nothing quoted yet
+    assert (evidence.rule, evidence.categories) == ("t.offer.pulsa", ("offer_credit",))
+    assert match.normalized._map is None  # rule, categories, weight: still nothing quoted
+    eager = Evidence("rule", "t.offer.pulsa", "PULSA 50rb", 4, 14, ("offer_credit",),
+                     evidence.weight)
+    assert evidence.start == 4 and match.normalized._map is not None
+    assert evidence == eager and repr(evidence) == repr(eager)
+    assert evidence.to_json() == eager.to_json()
+    assert match.evidence()[0] == eager  # a fresh one quotes again, the same
 
 
 @pytest.mark.parametrize("text, quoted", [

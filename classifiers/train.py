@@ -29,7 +29,7 @@ from classifiers.normalize import normalize
 
 SPLITS = ("train", "validation", "test")
 C_GRID = (2.0, 8.0, 32.0)
-RULE_WEIGHT_GRID = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
+RULE_WEIGHT_GRID = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "messages"
 TOP_FEATURES = 12
 

@@ -5,12 +5,16 @@ All phrases of all rules (and their context words) go into ONE Aho-Corasick auto
 padded with a space at both ends and each phrase is stored as " phrase " (" phrase" for a
 `phrase*` prefix): every hit of the automaton is then already a whole-word match, with no
 per-hit boundary check. The patterns go into RE2 sets of at most PATTERNS_PER_SET each, whose
-scans say which patterns match at all; only those are searched again for their span. (One set of
-all 500 patterns was three times slower than sets of 32: with many patterns holding word gaps
-(a space and a word, up to six times), one set's DFA meets new combinations of half-finished matches in nearly every
-message and builds states instead of reusing them.) Conditions are evaluated only for
-rules with a hit, and evidence is built only for rules that fired, so the usual benign message
-costs one automaton scan and one set scan.
+scans say which patterns match at all; only those are searched again for their span.
+Conditions are evaluated only for rules with a hit, and evidence is built only for rules that
+fired, so the usual benign message costs one automaton scan and a few set scans.
+
+Why several sets: one set of all 500 patterns scanned 4,900 corpus messages a second. Many
+patterns hold word gaps (a space and a word, up to six times), and one set's DFA then meets new
+combinations of half-finished matches in nearly every risky-looking message and builds states
+instead of reusing them. Smaller sets avoid that but cost a scan each on ordinary chat; 64 is
+the compromise measured with bench/bench_rules.py (chat lines) and bench/bench_model.py
+(corpus messages).
 
 Scoring (rules/README.md): a fired rule adds its weight, plus its context boost or minus its
 context reduction (never below zero for a positive rule); negative rules subtract; combination
@@ -36,7 +40,7 @@ from classifiers.rulepack import Pack, Rule
 from classifiers.verdict import Evidence
 
 _TABLE_MAX_SELECTIONS = 10
-PATTERNS_PER_SET = 32  # see the module docstring
+PATTERNS_PER_SET = 64  # see the module docstring
 _NO_CAPTURE = re2.Options()
 _NO_CAPTURE.never_capture = True
 _NO_CAPTURE.log_errors = False
@@ -260,7 +264,7 @@ class Matcher:
             except UnicodeEncodeError:  # a lone surrogate: RE2 reads UTF-8 only; '?' keeps offsets
                 text = text.encode("utf-8", "replace").decode("utf-8")
                 data = text.encode("utf-8")
-            found = [first + i for first, raw_set in self._raw_sets for i in raw_set.Match(data)]
+            found = sorted([first + i for first, raw_set in self._raw_sets for i in raw_set.Match(data)])
             if found:
                 ascii_only = len(data) == len(text)
                 for pi in found:

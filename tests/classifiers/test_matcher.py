@@ -255,3 +255,29 @@ def test_one_automaton_holds_every_phrase(matcher):
 
 def test_normalized_input_is_accepted_as_is(matcher):
     assert matcher.match(normalize("KASIH pulsa")).rule_ids == {"t.offer.pulsa"}
+
+
+def test_patterns_split_over_many_sets_match_as_in_one_set(monkeypatch):
+    """The shipped packs' patterns over sets of 3 and of all of them: the same rules fire on the
+    same spans, so the split into sets (matcher.PATTERNS_PER_SET) changes speed only."""
+    import json
+
+    from classifiers import matcher as matcher_module
+    from classifiers.rulepack import builtin_pack_files
+
+    packs, _ = load_packs(list(builtin_pack_files()))
+    corpus = Path(__file__).resolve().parents[2] / "corpus" / "messages" / "validation.jsonl"
+    records = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()[:400]]
+    monkeypatch.setattr(matcher_module, "PATTERNS_PER_SET", 100_000)
+    one = Matcher(packs)
+    monkeypatch.setattr(matcher_module, "PATTERNS_PER_SET", 3)
+    many = Matcher(packs)
+    assert len(many._raw_sets) > 100 and len(one._raw_sets) == 1
+    fired = 0
+    for r in records:
+        norm = normalize(r["text"])
+        a, b = one.match(norm, r["direction"]), many.match(norm, r["direction"])
+        assert [(f.rule.id, f.spans) for f in a.fired] == [(f.rule.id, f.spans) for f in b.fired]
+        assert a.score == b.score
+        fired += bool(a.fired)
+    assert fired > 50

@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from agent.messages import Alert, AlertMessage, ChatMessage
-from classifiers.categories import CATEGORIES, severity_rank
+from classifiers.categories import by_weight, severity_rank
 
 if TYPE_CHECKING:
     from agent.config import Config
@@ -394,9 +394,7 @@ class ConversationTracker:
         self, msg: ChatMessage, conv: _Conversation, index: int, risk: float, severity: str,
         stored: AlertMessage,
     ) -> Alert:
-        categories = sorted(
-            conv.signals, key=lambda c: (-conv.signals[c].strength, CATEGORIES.index(c))
-        )
+        categories = by_weight({c: s.strength for c, s in conv.signals.items()})
         stages = tuple(s for s in STAGES if s in conv.stages_seen)
         # The messages that make the risk now: those whose categories have not faded away.
         live = set(conv.signals)
@@ -409,7 +407,7 @@ class ConversationTracker:
             message_index=index,
             severity=severity,
             score=round(risk, 4),
-            categories=tuple(categories),
+            categories=categories,
             stages=stages,
             summary=summarize(categories, stages, severity, risk, conv.count),
             evidence=evidence,
@@ -423,7 +421,7 @@ class ConversationTracker:
 
 
 def summarize(
-    categories: list[str], stages: tuple[str, ...], severity: str, risk: float, messages: int
+    categories: Sequence[str], stages: tuple[str, ...], severity: str, risk: float, messages: int
 ) -> str:
     """One English line for people: what was seen, how serious, after how many messages."""
     what = [_PHRASES[c] for c in categories if c in _PHRASES][:4]

@@ -5,6 +5,7 @@ Every rule, model output and alert uses exactly these ids; other modules import 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final, Literal
 
 CATEGORIES: Final[tuple[str, ...]] = (
@@ -30,6 +31,16 @@ SEVERITIES: Final[tuple[str, ...]] = ("none", "low", "medium", "high")
 def severity_rank(severity: str) -> int:
     """Position of a severity in SEVERITIES, for comparisons ("high" > "medium")."""
     return SEVERITIES.index(severity)
+
+
+_ORDER: Final[dict[str, int]] = {c: i for i, c in enumerate(CATEGORIES)}
+
+
+def by_weight(weights: Mapping[str, float]) -> tuple[str, ...]:
+    """The categories of `weights`, heaviest first; ties in taxonomy order."""
+    if len(weights) < 2:
+        return tuple(weights)
+    return tuple(sorted(weights, key=lambda c: (-weights[c], _ORDER[c])))
 
 
 def is_category(name: str) -> bool:

@@ -33,7 +33,7 @@ from typing import Any
 import ahocorasick
 import re2
 
-from classifiers.categories import CATEGORIES
+from classifiers.categories import by_weight
 from classifiers.condition import compile_condition
 from classifiers.normalize import MAX_SCAN_CHARS, Normalized, normalize
 from classifiers.rulepack import Pack, Rule
@@ -45,7 +45,6 @@ _NO_CAPTURE = re2.Options()
 _NO_CAPTURE.never_capture = True
 _NO_CAPTURE.log_errors = False
 _UNANCHORED = re2._Anchor.UNANCHORED
-_CATEGORY_ORDER = {c: i for i, c in enumerate(CATEGORIES)}
 
 
 @dataclass(slots=True)
@@ -71,8 +70,7 @@ class RuleMatch:
 
     def categories(self) -> tuple[str, ...]:
         """Categories present, by score then taxonomy order."""
-        return tuple(sorted(self.category_scores,
-                            key=lambda c: (-self.category_scores[c], _CATEGORY_ORDER[c])))
+        return by_weight(self.category_scores)
 
     def evidence(self) -> tuple[Evidence, ...]:
         """Per fired rule: the original words that matched and their span in the original text

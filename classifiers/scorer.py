@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from classifiers.categories import CATEGORIES
+from classifiers.categories import CATEGORIES, by_weight
 from classifiers.matcher import Matcher, RuleMatch
 from classifiers.model import ModelError, combined_score, get_model
 from classifiers.normalize import normalize
@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 DEFAULT_THRESHOLD = 0.5
 HIGH_AT = 0.85
 MEDIUM_AT = 0.65
-_CATEGORY_ORDER = {c: i for i, c in enumerate(CATEGORIES)}
 
 
 def severity_for(score: float, threshold: float = DEFAULT_THRESHOLD) -> str:
@@ -131,11 +130,7 @@ class Scorer:
     def _verdict_from(self, match: RuleMatch, model_p: float | None,
                       model_categories: dict[str, float]) -> Verdict:
         score, category_scores = self._combine(match, model_p, model_categories)
-        if len(category_scores) > 1:
-            categories = tuple(sorted(category_scores,
-                                      key=lambda c: (-category_scores[c], _CATEGORY_ORDER[c])))
-        else:
-            categories = tuple(category_scores)
+        categories = by_weight(category_scores)
         evidence = match.evidence() if match.fired else ()
         if model_p is not None:
             evidence += (Evidence("model", score=model_p),)

@@ -47,6 +47,9 @@ METADATA_FORMAT = 1
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / MODEL_FILE
+# combined_score reads the model's probability clipped to [PROBABILITY_CLIP, 1 - PROBABILITY_CLIP]
+# before its logit; training places the alert point on the same clipped logits.
+PROBABILITY_CLIP = 1e-6
 
 # Column 0 is the risk label; then one column per category, in taxonomy order.
 OUTPUTS: tuple[str, ...] = ("risk", *CATEGORIES)
@@ -400,6 +403,6 @@ def combined_score(rule_score: float, model_probability: float, *, model_weight:
     A logistic combination fitted on validation (classifiers/train.py), with the bias shifted so
     that the validation-chosen alert point falls at 0.5 (detection.threshold's default).
     """
-    m = min(max(model_probability, 1e-6), 1 - 1e-6)
+    m = min(max(model_probability, PROBABILITY_CLIP), 1 - PROBABILITY_CLIP)
     z = model_weight * math.log(m / (1 - m)) + rule_weight * rule_score + bias
     return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0

@@ -27,7 +27,13 @@ import numpy as np
 
 from classifiers import metrics
 from classifiers.categories import CATEGORIES, DIRECTIONS
-from classifiers.model import OUTPUTS, build_pipeline, combined_score, model_inputs
+from classifiers.model import (
+    OUTPUTS,
+    PROBABILITY_CLIP,
+    build_pipeline,
+    combined_score,
+    model_inputs,
+)
 from classifiers.normalize import normalize
 
 SPLITS = ("train", "validation", "test")
@@ -240,7 +246,7 @@ def fit_combination(y: np.ndarray, model_p: np.ndarray, rule_score: np.ndarray,
     was used before: it gave the rules a weight near 3, which spends the hard-negative budget on
     rule hits in benign context and cost 1 to 4 points of validation F1 at the alert point. The
     grid starts above 0 so that a rule (an NGO's own pack included) can always move the score."""
-    m = np.clip(model_p, 1e-6, 1 - 1e-6)
+    m = np.clip(model_p, PROBABILITY_CLIP, 1 - PROBABILITY_CLIP)
     model_logit = np.log(m / (1 - m))
     best: tuple[float, float, float] | None = None  # (F1, rule weight, threshold on the logit)
     for weight in RULE_WEIGHT_GRID:

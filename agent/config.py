@@ -98,8 +98,8 @@ class DetectionSection:
     threshold: float = 0.5  # a message is flagged at score >= threshold
     conversation_threshold: float = 0.6  # conversation risk that raises an alert
     # With the model, score = sigmoid(model_weight * logit(P_model) + rule_weight * rules + bias).
-    # Unset: the values tuned on validation by `jaga train` (models/jaga-model.json), with
-    # which the validation-chosen alert point is at threshold 0.5.
+    # Unset: the values `jaga train` tuned on cross-validated scores (models/jaga-model.json),
+    # with which the chosen alert point is at threshold 0.5.
     model_weight: float | None = None
     rule_weight: float | None = None
     combine_bias: float | None = None

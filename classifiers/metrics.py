@@ -119,30 +119,34 @@ def bootstrap_intervals(y_true: np.ndarray, flagged: np.ndarray, scores: np.ndar
 
 
 def choose_threshold(y_true: np.ndarray, scores: np.ndarray, hard_negative: np.ndarray | None = None,
-                     *, max_hard_fpr: float = DEFAULT_MAX_HARD_FPR, beta: float = 1.0) -> float:
+                     *, max_hard_fpr: float = DEFAULT_MAX_HARD_FPR, beta: float = 1.0,
+                     subsets: Sequence[np.ndarray] = ()) -> float:
     """The score threshold with the best F-beta among those whose false-positive rate on hard
-    negatives stays within `max_hard_fpr` (ties: the higher threshold, fewer alerts)."""
+    negatives stays within `max_hard_fpr` (ties: the higher threshold, fewer alerts), on all
+    rows and also on each of `subsets` (boolean masks of rows) that holds hard negatives."""
     y = np.asarray(y_true, bool)
     s = np.asarray(scores, float)
     hard = np.zeros(len(y), bool) if hard_negative is None else np.asarray(hard_negative, bool)
     hard = hard & ~y
+    limited = [hard] + [hard & np.asarray(m, bool) for m in subsets]
     if len(s) == 0:
         return 0.5
     order = np.argsort(-s, kind="stable")
     s_sorted = s[order]
     tp = np.cumsum(y[order])
     fp = np.cumsum(~y[order])
-    hard_fp = np.cumsum(hard[order])
     # Flagging at threshold s_sorted[i] flags every row up to the last one with that score.
     last = np.flatnonzero(np.r_[s_sorted[1:] != s_sorted[:-1], True])
-    tp, fp, hard_fp = tp[last], fp[last], hard_fp[last]
+    tp, fp = tp[last], fp[last]
     precision = tp / (tp + fp)
     recall = tp / max(int(y.sum()), 1)
     b2 = beta * beta
     with np.errstate(divide="ignore", invalid="ignore"):
         fb = np.nan_to_num((1 + b2) * precision * recall / (b2 * precision + recall))
-    if hard.any():
-        fb = np.where(hard_fp / hard.sum() <= max_hard_fpr, fb, -1.0)
+    for rows in limited:
+        if rows.any():
+            hard_fp = np.cumsum(rows[order])[last]
+            fb = np.where(hard_fp / rows.sum() <= max_hard_fpr, fb, -1.0)
     best = int(np.argmax(fb))  # first maximum: the highest such threshold
     # Halfway to the next lower score flags the same rows here, with a margin for new data.
     if best + 1 < len(last):

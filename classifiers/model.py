@@ -6,7 +6,7 @@ predicts, as a multilabel problem, P(risk) and P(category) for each of the nine 
 then one logistic regression per output (one-vs-rest). Logistic regression's own probabilities are
 used (it minimizes log-loss, so they are close to calibrated; the metadata records their Brier
 score per split), instead of CalibratedClassifierCV, which would multiply size and time by its folds;
-the combined score is in any case re-fitted on validation (classifiers/train.py).
+the combined score is in any case re-fitted on cross-validated scores (classifiers/train.py).
 
 Loading is safe and checked, in this order, before any object is built (`load_model`):
 metadata present and readable -> artifact present -> its sha256 equals the metadata's (tampered or
@@ -360,7 +360,7 @@ class RiskModel:
 
     @property
     def threshold(self) -> float:
-        """The model-only alert threshold on P(risk), chosen on validation."""
+        """The model-only alert threshold on P(risk), chosen on cross-validated scores."""
         return float(self.metadata["thresholds"]["model"])
 
     @property
@@ -400,8 +400,8 @@ def combined_score(rule_score: float, model_probability: float, *, model_weight:
                    rule_weight: float, bias: float) -> float:
     """Combined risk score: sigmoid(model_weight * logit(m) + rule_weight * r + bias).
 
-    A logistic combination fitted on validation (classifiers/train.py), with the bias shifted so
-    that the validation-chosen alert point falls at 0.5 (detection.threshold's default).
+    A logistic combination fitted on cross-validated scores (classifiers/train.py), with the bias
+    shifted so that the chosen alert point falls at 0.5 (detection.threshold's default).
     """
     m = min(max(model_probability, PROBABILITY_CLIP), 1 - PROBABILITY_CLIP)
     z = model_weight * math.log(m / (1 - m)) + rule_weight * rule_score + bias

@@ -142,7 +142,7 @@ class Scorer:
         """THE place where rules and model meet: (message score, category scores), all in [0, 1].
 
         Rules only (model_p is None): the rules' clipped sum and category sums. With a model: the
-        logistic combination of classifiers.model.combined_score (weights tuned on validation,
+        logistic combination of classifiers.model.combined_score (weights tuned by `jaga train`,
         or set in configuration), and per category the larger of the rules' score and the
         model's probability, where the latter passed its category threshold."""
         if model_p is None:

@@ -38,12 +38,15 @@ def _with_ci(figures: dict[str, Any], key: str) -> str:
 def tables(meta: dict[str, Any]) -> str:
     test = meta["figures"]["test"]
     counts, c = meta["corpus"]["counts"], meta["combine"]
+    development = sum(n for split, n in counts.items() if split != "test")
     out = [
-        f"Trained on {counts['train']:,} messages (validation {counts['validation']:,}, test "
-        f"{counts.get('test', 0):,}; corpus hash `{meta['corpus']['sha256'][:16]}…`), C = "
-        f"{meta['params']['C']:g}; combined score = sigmoid({c['model_weight']:g}·logit(P_model) + "
-        f"{c['rule_weight']:g}·rules {'-' if c['bias'] < 0 else '+'} {abs(c['bias']):.3f}), alert at "
-        f"0.5. Model file {meta['size_bytes'] / 1e6:.2f} MB, sha256 `{meta['sha256'][:16]}…`.",
+        f"Trained on {development:,} development messages (train {counts['train']:,}, validation "
+        f"{counts['validation']:,}, blind {counts.get('blind', 0):,}; test {counts.get('test', 0):,} "
+        f"held out; corpus hash `{meta['corpus']['sha256'][:16]}…`), C = {meta['params']['C']:g} "
+        f"({meta['params']['folds']}-fold cross-fitting); combined score = "
+        f"sigmoid({c['model_weight']:g}·logit(P_model) + {c['rule_weight']:g}·rules "
+        f"{'-' if c['bias'] < 0 else '+'} {abs(c['bias']):.3f}), alert at 0.5. "
+        f"Model file {meta['size_bytes'] / 1e6:.2f} MB, sha256 `{meta['sha256'][:16]}…`.",
         "",
         "| scorer (test split) | threshold | precision | recall | F1 | F0.5 | F3 | PR-AUC | FPR "
         "| FPR on hard negatives |",
@@ -56,9 +59,9 @@ def tables(meta: dict[str, Any]) -> str:
             f"| {_with_ci(f, 'f1')} | {_pct(f['f0_5'])} | {_pct(f['f3'])} | {_with_ci(f, 'pr_auc')} "
             f"| {_pct(f['fpr'])} | {_pct(f['hard_negative_fpr'])} ({f['hard_negatives']} hard "
             "negatives) |")
-    val = meta["figures"]["validation"]["combined"]
-    out += ["", f"Validation (combined, where the thresholds were chosen): precision "
-            f"{_pct(val['precision'])}, recall {_pct(val['recall'])}, F1 {_pct(val['f1'])}, FPR on "
+    val = meta["figures"]["cross_validated"]["combined"]
+    out += ["", f"Development data, out of fold (combined, where the thresholds were chosen): "
+            f"precision {_pct(val['precision'])}, recall {_pct(val['recall'])}, F1 {_pct(val['f1'])}, FPR on "
             f"hard negatives {_pct(val['hard_negative_fpr'])}. Brier score of the model's P(risk) "
             f"on test: {test['model'].get('brier', 'n/a')}.", ""]
     out += ["| language (test, combined) | messages | precision | recall | F1 | FPR |",

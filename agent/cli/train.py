@@ -1,9 +1,11 @@
 """`jaga train`: rebuild the risk model from the labelled corpus, reproducibly.
 
-Fits on corpus/messages/train.jsonl, tunes on validation.jsonl, measures on test.jsonl (see
-classifiers/train.py), writes `jaga-model.skops` and `jaga-model.json` to the output folder, and
-prints the figures and the most influential features of each output, so that a leak (a feature
-that gives the label away, like a template's fixed words) can be seen.
+Cross-fits on the development data of corpus/messages (train.jsonl, validation.jsonl and, when
+present, blind.jsonl), chooses the alert point on the out-of-fold scores, fits the shipped model
+on all of them and measures it on test.jsonl (see classifiers/train.py), writes
+`jaga-model.skops` and `jaga-model.json` to the output folder, and prints the figures and the
+most influential features of each output, so that a leak (a feature that gives the label away,
+like a template's fixed words) can be seen.
 """
 
 from __future__ import annotations
@@ -21,15 +23,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "train",
         help="rebuild the risk model from a labelled corpus",
         description="Train jaga's risk model (character and word TF-IDF, logistic regression, "
-        "one output per category) on CORPUS/train.jsonl, choose its thresholds and its "
-        "combination with the rules on CORPUS/validation.jsonl, measure it on CORPUS/test.jsonl, "
-        "and write OUT/jaga-model.skops with its metadata OUT/jaga-model.json. The same corpus, "
-        "rules and seed give the same file and the same figures.",
+        "one output per category) on the development data CORPUS/train.jsonl, "
+        "CORPUS/validation.jsonl and (if present) CORPUS/blind.jsonl: choose its thresholds and "
+        "its combination with the rules on out-of-fold scores (5 folds of whole scenario groups), "
+        "fit it on all of them, measure it on CORPUS/test.jsonl, and write OUT/jaga-model.skops "
+        "with its metadata OUT/jaga-model.json. The same corpus, rules and seed give the same "
+        "file and the same figures.",
         epilog="Lines: {\"text\", \"label\": 0|1, \"categories\": [...], \"lang\", \"direction\", "
         "\"hard_negative\", \"group\"}. Example: jaga train --out /tmp/model",
     )
     parser.add_argument("--corpus", metavar="DIR",
-                        help="folder with train/validation/test.jsonl (default: corpus/messages)")
+                        help="folder with train/validation[/blind]/test.jsonl (default: corpus/messages)")
     parser.add_argument("--out", metavar="DIR",
                         help="where to write the model (default: the built-in models/ folder)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -84,8 +88,8 @@ def show(console: Any, result: Any, path: Path) -> None:
             table.add_row(a, f"{wa:+.2f}", b, f"{wb:+.2f}")
         console.print(table)
     meta = result.metadata
-    table = Table(title="Figures at the alert thresholds (test is held out; validation chose "
-                  "thresholds)", title_justify="left")
+    table = Table(title="Figures at the alert thresholds (test is held out; the thresholds were "
+                  "chosen on the cross-validated development scores)", title_justify="left")
     for col in ("split", "scorer", "threshold", "precision", "recall", "F1", "F0.5", "F3",
                 "PR-AUC", "FPR", "FPR hard neg."):
         table.add_column(col, justify="right" if col not in ("split", "scorer") else "left")
@@ -98,7 +102,7 @@ def show(console: Any, result: Any, path: Path) -> None:
     c = meta["combine"]
     console.print(f"combined score = sigmoid({c['model_weight']:.3f}·logit(model) + "
                   f"{c['rule_weight']:.3f}·rules + {c['bias']:.3f}), alert at 0.5; "
-                  f"C={meta['params']['C']:g}, seed {meta['seed']}")
+                  f"C={meta['params']['C']:g}, {meta['params']['folds']} folds, seed {meta['seed']}")
     console.print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB, sha256 "
                   f"{file_sha256(path)[:16]}…) and {path.with_suffix('.json').name}")
 

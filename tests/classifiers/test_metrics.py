@@ -75,6 +75,18 @@ def test_threshold_keeps_hard_negative_false_positives_within_the_limit():
     assert not ((s >= constrained) & hard).any()
 
 
+def test_threshold_keeps_the_limit_on_each_subset_too():
+    # Two hard negatives in 20: one flagged is 5% overall, but 50% of the subset's two.
+    y = np.array([1, 1, 0, 1] + [0] * 16)
+    s = np.array([0.9, 0.8, 0.7, 0.6] + [0.1] * 16)
+    hard = np.array([False, False, True, False] + [True] * 19)[:20]
+    subset = np.array([True] * 4 + [False] * 15 + [True])
+    overall_only = metrics.choose_threshold(y, s, hard, max_hard_fpr=0.1)
+    with_subset = metrics.choose_threshold(y, s, hard, max_hard_fpr=0.1, subsets=(subset,))
+    assert overall_only <= 0.6  # one hard negative in 17 is within 10%
+    assert with_subset > 0.7  # one of the subset's two is not
+
+
 # --- bootstrap ------------------------------------------------------------------------------
 
 RNG_Y = np.random.default_rng(7).integers(0, 2, 300)

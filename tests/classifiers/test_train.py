@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from classifiers import train as training
@@ -16,8 +17,10 @@ from classifiers.model import (
     OUTPUTS,
     TRUSTED_TYPES,
     artifact_types,
+    build_pipeline,
     file_sha256,
     load_model,
+    model_inputs,
     save_model,
 )
 
@@ -109,6 +112,60 @@ def test_a_changed_corpus_changes_the_recorded_corpus_hash(corpus, trained, tmp_
     assert training.corpus_sha256(corpus) == trained[0].metadata["corpus"]["sha256"]
 
 
+def test_a_blind_split_is_read_as_development_data(corpus, trained, tmp_path):
+    with_blind = write_corpus(tmp_path / "c")
+    rows = [{"text": text, "label": 0, "categories": [], "lang": "id", "hard_negative": True,
+             "group": f"blind{i}"} for i, text in enumerate(
+                 ["papa isi pulsa kamu tadi", "ibu guru minta foto tugas", "kakak jemput di les"])]
+    (with_blind / "blind.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    meta = training.train(with_blind, seed=0, n_boot=10).metadata
+    assert meta["corpus"]["counts"]["blind"] == 3
+    cross_validated = meta["figures"]["cross_validated"]["combined"]
+    assert cross_validated["n"] == trained[0].metadata["figures"]["cross_validated"]["combined"]["n"] + 3
+    assert meta["corpus"]["sha256"] != trained[0].metadata["corpus"]["sha256"]
+
+
+# --- cross-fitting -----------------------------------------------------------------------------
+
+
+def test_folds_keep_each_group_whole_and_cover_every_message_once():
+    examples = [training.Example(f"text {i}", i % 2, group=f"g{i // 4}") for i in range(80)]
+    folds = training.cross_fitting_folds(examples, seed=0)
+    assert len(folds) == training.FOLDS
+    predicted = np.concatenate([rows for _, rows in folds])
+    assert sorted(predicted.tolist()) == list(range(80))
+    for fit_rows, predict_rows in folds:
+        fitted_groups = {examples[i].group for i in fit_rows}
+        assert not fitted_groups & {examples[i].group for i in predict_rows}
+        assert not set(fit_rows.tolist()) & set(predict_rows.tolist())
+
+
+def test_messages_without_a_group_are_each_their_own_and_few_groups_mean_fewer_folds():
+    ungrouped = [training.Example(f"text {i}", i % 2) for i in range(20)]
+    assert len(training.cross_fitting_folds(ungrouped, seed=0)) == training.FOLDS
+    three_groups_per_label = [training.Example(f"t{i}", i % 2, group=f"g{i % 6}")
+                              for i in range(30)]
+    assert len(training.cross_fitting_folds(three_groups_per_label, seed=0)) == 3
+
+
+def test_out_of_fold_scores_come_from_models_that_did_not_see_the_message():
+    # Two contradictory groups: each alone would teach its own label for "pulsa".
+    texts = ["om kasih pulsa", "pulsa dari om", "mama beli pulsa", "pulsa buat mama"] * 5
+    examples = [training.Example(t, int(i % 4 < 2), group=f"g{i % 4}")
+                for i, t in enumerate(texts)]
+    inputs = model_inputs(texts, ["to_child"] * len(texts))
+    y = np.array([[e.label] + [e.label] * len(CATEGORIES) for e in examples])
+    folds = [(np.flatnonzero([e.group != g for e in examples]),
+              np.flatnonzero([e.group == g for e in examples])) for g in ("g0", "g1", "g2", "g3")]
+    oof = training.out_of_fold(inputs, y, folds, C=8.0, seed=0)
+    fitted = build_pipeline(C=8.0).fit(inputs, y).predict_proba(inputs)
+    assert oof.shape == y.shape
+    # Seen in training, a message's own group pulls its score towards its label; out of fold
+    # it cannot, so out-of-fold scores separate the labels less than in-sample scores do.
+    gap = lambda p: p[y[:, 0] == 1, 0].mean() - p[y[:, 0] == 0, 0].mean()  # noqa: E731
+    assert gap(oof) < gap(fitted)
+
+
 # --- the artifact and its metadata ----------------------------------------------------------
 
 
@@ -130,7 +187,8 @@ def test_metadata_records_versions_hashes_thresholds_and_held_out_figures(traine
     assert meta["corpus"]["counts"] == {"train": 56, "validation": 14, "test": 14}
     assert set(meta["thresholds"]["categories"]) == set(CATEGORIES)
     assert set(meta["combine"]) == {"model_weight", "rule_weight", "bias"}
-    for split in ("validation", "test"):
+    assert meta["params"]["folds"] == training.FOLDS
+    for split in ("cross_validated", "test"):
         assert set(meta["figures"][split]) == {"combined", "model", "rules"}
         combined = meta["figures"][split]["combined"]
         assert combined["threshold"] == 0.5
@@ -250,3 +308,21 @@ def test_combination_weighs_rules_up_when_they_find_what_the_model_misses():
     assert weights["rule_weight"] >= 1.5
     flagged = np.array(_combined(weights, rules, model_p)) >= 0.5
     assert flagged.tolist() == y.astype(bool).tolist()
+
+
+def test_combination_keeps_the_limit_on_blind_rows_where_rules_misfire():
+    import numpy as np
+
+    # Rules written on the non-blind rows fire on none of their hard negatives, but on two of
+    # the ten blind ones: 2% of all hard negatives (within the limit), 20% of the blind ones.
+    y = np.array([1] * 10 + [0] * 100)
+    model_p = np.array([0.9] * 5 + [0.2] * 5 + [0.3] * 100)
+    rules = np.array([0.0] * 5 + [1.0] * 5 + [0.0] * 98 + [1.0] * 2)
+    hard = np.array([False] * 10 + [True] * 100)
+    blind = np.array([False] * 100 + [True] * 10)
+    free = training.fit_combination(y, model_p, rules, hard)
+    honest = training.fit_combination(y, model_p, rules, hard, blind=blind)
+    flagged = lambda w: np.array(_combined(w, rules, model_p)) >= 0.5  # noqa: E731
+    assert flagged(free)[y == 1].all() and flagged(free)[hard & blind].sum() == 2
+    assert not flagged(honest)[hard & blind].any()
+    assert honest["rule_weight"] < free["rule_weight"]

@@ -31,20 +31,16 @@ from functools import partial
 from typing import Any
 
 import ahocorasick
-import re2
 
 from classifiers.categories import by_weight
 from classifiers.condition import compile_condition
 from classifiers.normalize import MAX_SCAN_CHARS, Normalized, normalize
+from classifiers.patternscan import PatternScanner
 from classifiers.rulepack import Pack, Rule
 from classifiers.verdict import Evidence
 
 _TABLE_MAX_SELECTIONS = 10
 PATTERNS_PER_SET = 64  # see the module docstring
-_NO_CAPTURE = re2.Options()
-_NO_CAPTURE.never_capture = True
-_NO_CAPTURE.log_errors = False
-_UNANCHORED = re2._Anchor.UNANCHORED
 
 
 @dataclass(slots=True)
@@ -140,8 +136,10 @@ class Matcher:
         # key -> per direction index (0 to_child, 1 from_child) the (rule, bit) pairs it feeds
         selections: dict[str, tuple[list[tuple[int, int]], list[tuple[int, int]]]] = {}
         context_ids: dict[str, int] = {}  # context word key -> id
-        self._patterns: list[tuple[int, int, Any, tuple[bool, bool]]] = []  # rule, bit, regex, dirs
+        self._patterns: list[tuple[int, int]] = []  # per pattern: its rule, its selection bit
         sources: list[str] = []  # of the patterns, in self._patterns order
+        # per direction: the patterns of rules that do not apply in it
+        self._skip_patterns: tuple[set[int], set[int]] = (set(), set())
         # Per rule, its condition as a function of the matched-selections bit mask: a truth table
         # (one tuple index per message) for the usual few selections, else the compiled closure.
         self._conditions: list[Callable[[int], bool] | tuple[bool, ...] | None] = []
@@ -172,10 +170,11 @@ class Matcher:
                                 per_dir[d].append((ri, 1 << si))
                 for pat in sel.patterns:
                     if pat.regex is not None:
+                        for d in (0, 1):
+                            if not dirs[d]:
+                                self._skip_patterns[d].add(len(sources))
                         sources.append(pat.source)
-                        # The raw RE2 object, without capture groups: 8x faster than the wrapper.
-                        raw = re2.compile(pat.source, _NO_CAPTURE)._regexp
-                        self._patterns.append((ri, 1 << si, raw, dirs))
+                        self._patterns.append((ri, 1 << si))
             tree = rule.condition.tree if rule.condition else ("or", ())
             cond = compile_condition(tree, index)
             if len(index) <= _TABLE_MAX_SELECTIONS:
@@ -195,14 +194,7 @@ class Matcher:
         if self._has_phrases:
             self._automaton.make_automaton()
         self._has_patterns = bool(self._patterns)
-        # (first pattern index, the raw set: its Python wrapper costs 1 µs a scan)
-        self._raw_sets: list[tuple[int, Any]] = []
-        for first in range(0, len(sources), PATTERNS_PER_SET):
-            pattern_set = re2.Set.SearchSet()
-            for source in sources[first:first + PATTERNS_PER_SET]:
-                pattern_set.Add(source)
-            pattern_set.Compile()
-            self._raw_sets.append((first, pattern_set._set))
+        self._scanner = PatternScanner(sources, PATTERNS_PER_SET)
 
     def _combos_for(self, d: int, present: frozenset[str]) -> list[int]:
         """The combination rules that fire when `present` categories are there (memoized: at
@@ -239,6 +231,40 @@ class Matcher:
         if len(text) > self.max_chars:
             text = text[: self.max_chars]
         d = 1 if direction == "from_child" else 0
+        masks, hits = self._phrase_hits(text, d)
+        pattern_hits: list[tuple[int, int, int]] = []
+        if self._has_patterns and text:
+            text, data = _utf8(text)
+            pattern_hits = self._scanner.scan(text, data, self._skip_patterns[d])
+        return self._finish(norm, text, d, masks, hits, pattern_hits)
+
+    def match_many(self, norms: Sequence[Normalized], directions: Sequence[str]
+                   ) -> list[RuleMatch]:
+        """`match` of each message: the same results, its patterns read for several messages
+        at once (classifiers/patternscan.py)."""
+        texts, datas, ds, phrase_hits = [], [], [], []
+        for norm, direction in zip(norms, directions, strict=True):
+            text = norm.text
+            if len(text) > self.max_chars:
+                text = text[: self.max_chars]
+            d = 1 if direction == "from_child" else 0
+            phrase_hits.append(self._phrase_hits(text, d))
+            data = b""
+            if self._has_patterns and text:
+                text, data = _utf8(text)
+            texts.append(text)
+            datas.append(data)
+            ds.append(d)
+        skip = self._skip_patterns
+        pattern_hits = self._scanner.scan_many(texts, datas, [skip[d] for d in ds])
+        finish = self._finish
+        return [finish(norm, text, d, masks, hits, found) for norm, text, d, (masks, hits), found
+                in zip(norms, texts, ds, phrase_hits, pattern_hits, strict=True)]
+
+    def _phrase_hits(self, text: str, d: int
+                     ) -> tuple[dict[int, int], list[tuple[int, int, tuple[tuple[int, int], ...], int]]]:
+        """The automaton's hits in `text` (start, stop, (rule, bit) pairs, context id), and per
+        rule the bits of its selections they match."""
         masks: dict[int, int] = {}
         hits: list[tuple[int, int, tuple[tuple[int, int], ...], int]] = []  # start, stop, pairs, ctx
         if self._has_phrases and text:
@@ -255,28 +281,18 @@ class Matcher:
                 hits.append((start, stop, pairs, ctx))
                 for ri, bit in pairs:
                     masks[ri] = masks.get(ri, 0) | bit
+        return masks, hits
+
+    def _finish(self, norm: Normalized, text: str, d: int, masks: dict[int, int],
+                hits: list[tuple[int, int, tuple[tuple[int, int], ...], int]],
+                found: list[tuple[int, int, int]]) -> RuleMatch:
+        """The match from the phrase hits and the patterns `found` (index, start, stop)."""
         pattern_hits: list[tuple[int, int, int]] = []  # rule, start, stop
-        if self._has_patterns and text:
-            try:
-                data = text.encode("utf-8")
-            except UnicodeEncodeError:  # a lone surrogate: RE2 reads UTF-8 only; '?' keeps offsets
-                text = text.encode("utf-8", "replace").decode("utf-8")
-                data = text.encode("utf-8")
-            found = sorted([first + i for first, raw_set in self._raw_sets for i in raw_set.Match(data)])
-            if found:
-                ascii_only = len(data) == len(text)
-                for pi in found:
-                    ri, bit, regex, dirs = self._patterns[pi]
-                    if not dirs[d]:
-                        continue
-                    (start, stop), = regex.Match(_UNANCHORED, data, 0, len(data))
-                    if start < 0:
-                        continue
-                    if not ascii_only:  # byte offsets to character offsets
-                        start = len(data[:start].decode("utf-8", "ignore"))
-                        stop = len(data[:stop].decode("utf-8", "ignore"))
-                    masks[ri] = masks.get(ri, 0) | bit
-                    pattern_hits.append((ri, start, stop))
+        patterns = self._patterns
+        for pi, start, stop in found:
+            ri, bit = patterns[pi]
+            masks[ri] = masks.get(ri, 0) | bit
+            pattern_hits.append((ri, start, stop))
         if not masks and not self._always[d]:
             return RuleMatch(0.0, _EMPTY_CATEGORIES, _NOTHING, norm)
         return self._score(norm, text, d, masks, hits, pattern_hits)
@@ -328,6 +344,15 @@ class Matcher:
         fired.sort(key=lambda f: -f.contribution)
         score = round(_clip(sum(f.contribution for f in fired)), 4)
         return RuleMatch(score, _category_scores(fired), fired, norm)
+
+
+def _utf8(text: str) -> tuple[str, bytes]:
+    """`text` and its UTF-8, which RE2 reads; a lone surrogate becomes '?' (offsets kept)."""
+    try:
+        return text, text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+        return text, text.encode("utf-8")
 
 
 def _apply_context(weight: float, context: tuple[int, frozenset[int], float, frozenset[int], float],

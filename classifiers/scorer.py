@@ -88,16 +88,17 @@ class Scorer:
         return self._verdict(match, self.model.predict([norm.text], [direction])[0].tolist())
 
     def score_many(self, items: Iterable[tuple[str, str]]) -> list[Verdict]:
-        if self.model is None:
-            return [self.score(text, direction) for text, direction in items]
-        # The model scores the whole batch at once: far cheaper than message by message.
+        # The rules and the model read the whole batch at once: far cheaper than message by
+        # message.
         items = list(items)
         if not items:
             return []
         norms = [normalize(text) for text, _ in items]
         directions = [direction for _, direction in items]
-        match = self.matcher.match
-        matches = [match(n, d) for n, d in zip(norms, directions, strict=True)]
+        matches = self.matcher.match_many(norms, directions)
+        if self.model is None:
+            nothing = self._nothing
+            return [self._verdict(m, None) if m.fired else nothing for m in matches]
         probabilities = np.asarray(self.model.predict([n.text for n in norms], directions), float)
         # Each category's threshold checked for the whole batch in one comparison (the same
         # float64 comparisons as _verdict's, so the same categories pass).

@@ -272,7 +272,7 @@ def test_patterns_split_over_many_sets_match_as_in_one_set(monkeypatch):
     one = Matcher(packs)
     monkeypatch.setattr(matcher_module, "PATTERNS_PER_SET", 3)
     many = Matcher(packs)
-    assert len(many._raw_sets) > 100 and len(one._raw_sets) == 1
+    assert len(many._scanner.sets) > 100 and len(one._scanner.sets) == 1
     fired = 0
     for r in records:
         norm = normalize(r["text"])

@@ -45,7 +45,12 @@ class TextBlock:
     """One TF-IDF vectorizer of the Pipeline, as data, and the n-grams it learnt in a text.
 
     `batch_ids` finds those of a whole batch in a few C-level passes (map over one flat list of
-    the batch's words or tokens, no Python loop per message); `ids` those of one message."""
+    the batch's words or tokens, no Python loop per message); `ids` those of one message.
+
+    Word uni- and bigrams: each token is looked up once, for its number among the vocabulary's
+    tokens (`_TokenPairs`); its unigram's column and the pair with the next token's bigram column
+    are then found in arrays. Joining each pair into a string and looking that up cost more than
+    all the rest of the word block."""
 
     analyzer: str  # "char_wb" or "word"
     ngram_range: tuple[int, int]
@@ -62,6 +67,7 @@ class TextBlock:
         self.words_are_tokens = self.token_pattern == DEFAULT_TOKEN_PATTERN
         self.idf_list = self.idf.tolist()  # indexing a list is faster one by one
         self.word_ids: dict[str, bytes] = {}  # char_wb: a word's n-gram ids, as int32 bytes
+        self._pairs: _TokenPairs | None = None  # word: built on first use of batch_ids
 
     def ids(self, text: str) -> list[int]:
         """Column (within the block) of each of the text's n-grams that the model learnt."""
@@ -90,16 +96,27 @@ class TextBlock:
         flat = list(chain.from_iterable(tokens))
         token_rows = _rows(tokens)
         get, missing = self.vocabulary.get, repeat(-1)
+        pairs: _TokenPairs | None = None
+        if self.words_are_tokens:  # tokens are runs of word characters: never hold a space
+            pairs = self._pairs or self._token_pairs()
+            numbers = pairs.numbers(flat)
         row_parts, col_parts = [], []
         for n in self._lengths():
             # n-grams of the flat list, then only those within one text and learnt
-            learnt = np.fromiter(map(get, _ngrams(flat, n), missing), dtype=np.int32,
-                                 count=max(len(flat) - n + 1, 0))
+            if pairs is not None and n <= 2:
+                learnt = pairs.columns(numbers, n)
+            else:
+                learnt = np.fromiter(map(get, _ngrams(flat, n), missing), dtype=np.int32,
+                                     count=max(len(flat) - n + 1, 0))
             starts = token_rows[:len(learnt)]
             keep = (learnt >= 0) & (starts == token_rows[n - 1:])
             row_parts.append(starts[keep])
             col_parts.append(learnt[keep])
         return np.concatenate(row_parts), np.concatenate(col_parts)
+
+    def _token_pairs(self) -> _TokenPairs:
+        self._pairs = _TokenPairs(self.vocabulary)
+        return self._pairs
 
     def _lengths(self) -> range:
         """The n of its n-grams."""
@@ -128,6 +145,51 @@ class TextBlock:
                 self.word_ids.clear()
             found = self.word_ids[word] = struct.pack(f"={len(ids)}i", *ids)
         return found
+
+
+class _TokenPairs:
+    """A word vocabulary's unigrams and bigrams by token numbers (tokens hold no space, so a key
+    with one space is a bigram): the column of token t's unigram is unigram[t], and that of the
+    bigram (t, u) is at bigram_key t * len(tokens) + u in the sorted keys (-1: not learnt)."""
+
+    def __init__(self, vocabulary: dict[str, int]):
+        self.tokens: dict[str, int] = {}
+        number = self.tokens.setdefault
+        unigrams: list[tuple[int, int]] = []
+        bigrams: list[tuple[int, int, int]] = []
+        for key, column in vocabulary.items():
+            parts = key.split(" ")
+            if len(parts) == 1:
+                unigrams.append((number(key, len(self.tokens)), column))
+            elif len(parts) == 2:
+                first = number(parts[0], len(self.tokens))
+                bigrams.append((first, number(parts[1], len(self.tokens)), column))
+        size = self.size = len(self.tokens)
+        self.unigram = np.full(size + 1, -1, dtype=np.int32)  # [-1]: an unknown token's
+        for t, column in unigrams:
+            self.unigram[t] = column
+        keys = np.array([t * size + u for t, u, _ in bigrams], dtype=np.int64)
+        order = np.argsort(keys)
+        self.bigram_keys = keys[order]
+        self.bigram_columns = np.array([c for _, _, c in bigrams], dtype=np.int32)[order]
+
+    def numbers(self, tokens: list[str]) -> np.ndarray:
+        """Each token's number, -1 for a token the vocabulary does not hold."""
+        return np.fromiter(map(self.tokens.get, tokens, repeat(-1)), dtype=np.int64,
+                           count=len(tokens))
+
+    def columns(self, numbers: np.ndarray, n: int) -> np.ndarray:
+        """For each run of n (1 or 2) tokens, in order, its column, -1 if not learnt."""
+        if n == 1:
+            return self.unigram[numbers]
+        first, second = numbers[:-1], numbers[1:]
+        keys = first * self.size + second
+        if not len(self.bigram_keys):
+            return np.full(len(keys), -1, dtype=np.int32)
+        at = np.searchsorted(self.bigram_keys, keys)
+        np.minimum(at, len(self.bigram_keys) - 1, out=at)
+        known = (first >= 0) & (second >= 0) & (self.bigram_keys[at] == keys)
+        return np.where(known, self.bigram_columns[at], -1).astype(np.int32, copy=False)
 
 
 def _rows(lists: Sequence[list[str]]) -> np.ndarray:

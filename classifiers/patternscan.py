@@ -93,64 +93,62 @@ class PatternScanner:
     def scan_many(self, texts: Sequence[str], datas: Sequence[bytes],
                   skips: Sequence[Container[int]]) -> list[list[Hit]]:
         """`scan` of each text with its `skip` (empty texts find nothing), reading
-        JOINED_MESSAGES texts at once."""
-        out: list[list[Hit]] = [[] for _ in texts]
-        group: list[int] = []  # indexes of texts to read together
-        for k, data in enumerate(datas):
-            if not data:
-                continue
-            if b"\n" in data:
-                out[k] = self.scan(texts[k], data, skips[k])
-                continue
-            group.append(k)
-            if len(group) == JOINED_MESSAGES:
-                self._scan_joined(texts, datas, skips, group, out)
-                group = []
-        if group:
-            self._scan_joined(texts, datas, skips, group, out)
-        return out
+        JOINED_MESSAGES texts at once.
 
-    def _scan_joined(self, texts: Sequence[str], datas: Sequence[bytes],
-                     skips: Sequence[Container[int]], group: list[int], out: list[list[Hit]]
-                     ) -> None:
-        if len(group) == 1:
-            k = group[0]
+        Set by set over all the groups, then pattern by pattern over the groups where it
+        matched; each text's hits come out in pattern order, as `scan` gives them."""
+        out: list[list[Hit]] = [[] for _ in texts]
+        alone = [k for k, data in enumerate(datas) if b"\n" in data]  # (not from normalize())
+        for k in alone:
             out[k] = self.scan(texts[k], datas[k], skips[k])
-            return
-        joined = b"\n".join([datas[k] for k in group])
-        starts = [0]  # where each text starts in `joined`, and where one more would
-        for k in group:
-            starts.append(starts[-1] + len(datas[k]) + 1)
-        end = len(joined)
-        found = sorted([members[i] for members, raw_set in self.sets[:self.joined_sets]
-                        for i in raw_set.Match(joined)])
-        per_text: list[list[Hit]] = [[] for _ in group]  # byte offsets in each text
+        together = [k for k, data in enumerate(datas) if data and b"\n" not in data]
+        groups = [together[i:i + JOINED_MESSAGES]
+                  for i in range(0, len(together), JOINED_MESSAGES)]
+        joined = [b"\n".join([datas[k] for k in group]) for group in groups]
+        starts = [self._starts(group, datas) for group in groups]
+        found: dict[int, list[int]] = {}  # pattern index -> the groups where it matches
+        for members, raw_set in self.sets[:self.joined_sets]:
+            for g, data in enumerate(joined):
+                for i in raw_set.Match(data):
+                    found.setdefault(members[i], []).append(g)
+        hits: dict[int, list[Hit]] = {}  # text index -> its hits, byte offsets, pattern order
         regexes = self.regexes
-        for pi in found:  # in pattern order, as `scan` takes them
+        for pi in sorted(found):  # in pattern order, as `scan` takes them
             regex = regexes[pi]
-            pos = 0
-            while pos < end:
-                (start, stop), = regex.Match(_UNANCHORED, joined, pos, end)
-                if start < 0:
-                    break
-                g = bisect.bisect_right(starts, start) - 1
-                per_text[g].append((pi, start - starts[g], stop - starts[g]))
-                pos = starts[g + 1]
+            for g in found[pi]:
+                group, data, start_of = groups[g], joined[g], starts[g]
+                pos, end = 0, len(data)
+                while pos < end:
+                    (start, stop), = regex.Match(_UNANCHORED, data, pos, end)
+                    if start < 0:
+                        break
+                    t = bisect.bisect_right(start_of, start) - 1
+                    hits.setdefault(group[t], []).append(
+                        (pi, start - start_of[t], stop - start_of[t]))
+                    pos = start_of[t + 1]
         loners = self.sets[self.joined_sets:]
-        for g, k in enumerate(group):
-            hits = per_text[g]
+        for k in together:
+            text_hits = hits.get(k, [])
             text, data = texts[k], datas[k]
             if loners:  # patterns read text by text
-                found = sorted([members[i] for members, raw_set in loners
-                                for i in raw_set.Match(data)])
-                if found:
-                    hits = sorted(hits + self._spans(text, data, found, in_bytes=True))
+                more = sorted([members[i] for members, raw_set in loners
+                               for i in raw_set.Match(data)])
+                if more:
+                    text_hits = sorted(text_hits + self._spans(text, data, more, in_bytes=True))
             skip = skips[k]
-            if skip and hits:
-                hits = [h for h in hits if h[0] not in skip]
-            if hits:
-                out[k] = hits if len(data) == len(text) else [
-                    (pi, *_characters(data, start, stop)) for pi, start, stop in hits]
+            if skip and text_hits:
+                text_hits = [h for h in text_hits if h[0] not in skip]
+            if text_hits:
+                out[k] = text_hits if len(data) == len(text) else [
+                    (pi, *_characters(data, start, stop)) for pi, start, stop in text_hits]
+        return out
+
+    def _starts(self, group: list[int], datas: Sequence[bytes]) -> list[int]:
+        """Where each text of `group` starts in their joined bytes, and where one more would."""
+        starts = [0]
+        for k in group:
+            starts.append(starts[-1] + len(datas[k]) + 1)
+        return starts
 
     def _spans(self, text: str, data: bytes, found: list[int], in_bytes: bool = False
                ) -> list[Hit]:

@@ -134,9 +134,10 @@ class Scorer:
         categories = by_weight(category_scores)
         evidence = match.evidence() if match.fired else ()
         if model_p is not None:
-            evidence += (Evidence("model", score=model_p),)
+            evidence += (Evidence.of_model(model_p),)
         severity = severity_for(score, self.threshold)
-        return Verdict(severity != "none", score, severity, categories, evidence, category_scores)
+        return Verdict.of(severity != "none", score, severity, categories, evidence,
+                          category_scores)
 
     def _combine(self, match: RuleMatch, model_p: float | None,
                  model_categories: dict[str, float]) -> tuple[float, dict[str, float]]:

@@ -36,10 +36,28 @@ class Evidence:
     def quoted_later(cls, rule: str, categories: tuple[str, ...], weight: float,
                      quote: Quote) -> Evidence:
         """A rule's evidence whose text, start and end `quote()` gives when first read."""
-        evidence = object.__new__(cls)
-        for name, value in (("source", "rule"), ("rule", rule), ("categories", categories),
-                            ("weight", weight), ("score", None), ("_quote", quote)):
-            object.__setattr__(evidence, name, value)
+        evidence = _new(cls)
+        _set_source(evidence, "rule")
+        _set_rule(evidence, rule)
+        _set_categories(evidence, categories)
+        _set_weight(evidence, weight)
+        _set_score(evidence, None)
+        _set_quote(evidence, quote)
+        return evidence
+
+    @classmethod
+    def of_model(cls, score: float) -> Evidence:
+        """`Evidence("model", score=score)`, built in half the time (see _new)."""
+        evidence = _new(cls)
+        _set_source(evidence, "model")
+        _set_rule(evidence, None)
+        _set_text(evidence, None)
+        _set_start(evidence, None)
+        _set_end(evidence, None)
+        _set_categories(evidence, ())
+        _set_weight(evidence, None)
+        _set_score(evidence, score)
+        _set_quote(evidence, None)
         return evidence
 
     def __getattr__(self, name: str) -> Any:
@@ -70,6 +88,15 @@ class Evidence:
         return out
 
 
+# Evidence and a Verdict are built for every message scored. A frozen dataclass's __init__ sets
+# each field through object.__setattr__ (about 150 ns a field here); the slots' own setters, called
+# directly, take half that: Evidence.of_model, Evidence.quoted_later and Verdict.of use them.
+_new = object.__new__
+(_set_source, _set_rule, _set_text, _set_start, _set_end, _set_categories, _set_weight, _set_score,
+ _set_quote) = (Evidence.__dict__[name].__set__ for name in (
+     "source", "rule", "text", "start", "end", "categories", "weight", "score", "_quote"))
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     flagged: bool
@@ -78,6 +105,19 @@ class Verdict:
     categories: tuple[str, ...]  # ids of categories.CATEGORIES, most important first
     evidence: tuple[Evidence, ...] = ()
     category_scores: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, flagged: bool, score: float, severity: str, categories: tuple[str, ...],
+           evidence: tuple[Evidence, ...], category_scores: dict[str, float]) -> Verdict:
+        """`Verdict(...)` with every field given, built in half the time (see _new)."""
+        verdict = _new(cls)
+        _set_flagged(verdict, flagged)
+        _set_verdict_score(verdict, score)
+        _set_severity(verdict, severity)
+        _set_verdict_categories(verdict, categories)
+        _set_evidence(verdict, evidence)
+        _set_category_scores(verdict, category_scores)
+        return verdict
 
     def to_json(self, message_id: Any) -> dict[str, Any]:
         return {
@@ -88,3 +128,8 @@ class Verdict:
             "categories": list(self.categories),
             "evidence": [e.to_json() for e in self.evidence],
         }
+
+
+(_set_flagged, _set_verdict_score, _set_severity, _set_verdict_categories, _set_evidence,
+ _set_category_scores) = (Verdict.__dict__[name].__set__ for name in (
+     "flagged", "score", "severity", "categories", "evidence", "category_scores"))

@@ -5,7 +5,9 @@ All phrases of all rules (and their context words) go into ONE Aho-Corasick auto
 padded with a space at both ends and each phrase is stored as " phrase " (" phrase" for a
 `phrase*` prefix): every hit of the automaton is then already a whole-word match, with no
 per-hit boundary check. The patterns go into RE2 sets of at most PATTERNS_PER_SET each, whose
-scans say which patterns match at all; only those are searched again for their span.
+scans say which patterns match at all; only those are searched again for their span
+(classifiers/patternscan.py; `match_many` reads a batch's texts 16 at a time, with the same
+results as `match`).
 Conditions are evaluated only for rules with a hit, and evidence is built only for rules that
 fired, so the usual benign message costs one automaton scan and a few set scans.
 
@@ -14,7 +16,11 @@ patterns hold word gaps (a space and a word, up to six times), and one set's DFA
 combinations of half-finished matches in nearly every risky-looking message and builds states
 instead of reusing them. Smaller sets avoid that but cost a scan each on ordinary chat; 64 is
 the compromise measured with bench/bench_rules.py (chat lines) and bench/bench_model.py
-(corpus messages).
+(corpus messages). It still is for match_many's joined texts: sets of 32 and 64 scan them in about
+the same time, sets of 128 several times slower (RE2's default DFA memory, 8 MB a set). With the
+memory raised in step (128 a set and 16 MB), chat lines scan twice as fast message by message
+once the DFAs are warm, but new corpus text a tenth slower and the process grows by ~15 MB: not
+taken.
 
 Scoring (rules/README.md): a fired rule adds its weight, plus its context boost or minus its
 context reduction (never below zero for a positive rule); negative rules subtract; combination

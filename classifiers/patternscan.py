@@ -21,10 +21,12 @@ following text). That is exact, because every pattern is compiled so that no mat
 A pattern that could still tell a line from a text (`\\A`, `\\z`, a flag group other than `(?:`,
 `\\C`) is kept as written and scanned text by text. tests/classifiers/test_patternscan.py checks
 both paths against the patterns as written on each text alone, and test_scorer.py `score_many`
-against `score` over the corpus. JOINED_MESSAGES = 16: larger groups hold more matching patterns, each searched
-over more text, smaller ones need more set scans. Measured against `scan` text by text (CPU time,
-fresh and warm DFAs): half the time on bench_rules' chat lines (under one pattern hit a message),
-a sixth less on the corpus messages (two hits a message), cold or warm.
+against `score` over the corpus.
+
+JOINED_MESSAGES = 16: larger groups hold more matching patterns, each searched over more text,
+smaller ones need more set scans. Measured against `scan` text by text (CPU time, fresh and warm
+DFAs): half the time on bench_rules' chat lines (under one pattern hit a message), a sixth less on
+the corpus messages (two hits a message), cold or warm.
 """
 
 from __future__ import annotations

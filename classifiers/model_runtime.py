@@ -49,8 +49,8 @@ class TextBlock:
 
     Word uni- and bigrams: each token is looked up once, for its number among the vocabulary's
     tokens (`_TokenPairs`); its unigram's column and the pair with the next token's bigram column
-    are then found in arrays. Joining each pair into a string and looking that up cost more than
-    all the rest of the word block."""
+    are then found in arrays. Joining each pair into a string and looking it up, as scikit-learn
+    does, made a batch of corpus messages cost ~19 µs a message in the model instead of ~15."""
 
     analyzer: str  # "char_wb" or "word"
     ngram_range: tuple[int, int]

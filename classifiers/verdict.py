@@ -89,8 +89,9 @@ class Evidence:
 
 
 # Evidence and a Verdict are built for every message scored. A frozen dataclass's __init__ sets
-# each field through object.__setattr__ (about 150 ns a field here); the slots' own setters, called
-# directly, take half that: Evidence.of_model, Evidence.quoted_later and Verdict.of use them.
+# each field through object.__setattr__ (measured: 1.7 µs for an Evidence, 1.4 µs for a Verdict);
+# the slots' own setters, called directly, take 0.9 µs for either: Evidence.of_model,
+# Evidence.quoted_later and Verdict.of use them.
 _new = object.__new__
 (_set_source, _set_rule, _set_text, _set_start, _set_end, _set_categories, _set_weight, _set_score,
  _set_quote) = (Evidence.__dict__[name].__set__ for name in (
@@ -109,7 +110,7 @@ class Verdict:
     @classmethod
     def of(cls, flagged: bool, score: float, severity: str, categories: tuple[str, ...],
            evidence: tuple[Evidence, ...], category_scores: dict[str, float]) -> Verdict:
-        """`Verdict(...)` with every field given, built in half the time (see _new)."""
+        """`Verdict(...)` with every field given, built in two thirds of the time (see _new)."""
         verdict = _new(cls)
         _set_flagged(verdict, flagged)
         _set_verdict_score(verdict, score)

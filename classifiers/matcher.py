@@ -4,7 +4,8 @@ All phrases of all rules (and their context words) go into ONE Aho-Corasick auto
 (pyahocorasick). The normalized text has its words separated by single spaces, so the text is
 padded with a space at both ends and each phrase is stored as " phrase " (" phrase" for a
 `phrase*` prefix): every hit of the automaton is then already a whole-word match, with no
-per-hit boundary check. The patterns go into RE2 sets of at most PATTERNS_PER_SET each, whose
+per-hit boundary check. The patterns go into RE2 sets of at most PATTERNS_PER_SET each (those
+of rules for one direction apart, so a message is only scanned for its direction's), whose
 scans say which patterns match at all; only those are searched again for their span
 (classifiers/patternscan.py; `match_many` reads a batch's texts 16 at a time, with the same
 results as `match`).
@@ -144,8 +145,7 @@ class Matcher:
         context_ids: dict[str, int] = {}  # context word key -> id
         self._patterns: list[tuple[int, int]] = []  # per pattern: its rule, its selection bit
         sources: list[str] = []  # of the patterns, in self._patterns order
-        # per direction: the patterns of rules that do not apply in it
-        self._skip_patterns: tuple[set[int], set[int]] = (set(), set())
+        directions: list[tuple[bool, bool]] = []  # of the patterns: their rule's
         # Per rule, its condition as a function of the matched-selections bit mask: a truth table
         # (one tuple index per message) for the usual few selections, else the compiled closure.
         self._conditions: list[Callable[[int], bool] | tuple[bool, ...] | None] = []
@@ -176,9 +176,7 @@ class Matcher:
                                 per_dir[d].append((ri, 1 << si))
                 for pat in sel.patterns:
                     if pat.regex is not None:
-                        for d in (0, 1):
-                            if not dirs[d]:
-                                self._skip_patterns[d].add(len(sources))
+                        directions.append(dirs)
                         sources.append(pat.source)
                         self._patterns.append((ri, 1 << si))
             tree = rule.condition.tree if rule.condition else ("or", ())
@@ -200,7 +198,7 @@ class Matcher:
         if self._has_phrases:
             self._automaton.make_automaton()
         self._has_patterns = bool(self._patterns)
-        self._scanner = PatternScanner(sources, PATTERNS_PER_SET)
+        self._scanner = PatternScanner(sources, PATTERNS_PER_SET, directions)
 
     def _combos_for(self, d: int, present: frozenset[str]) -> list[int]:
         """The combination rules that fire when `present` categories are there (memoized: at
@@ -241,7 +239,7 @@ class Matcher:
         pattern_hits: list[tuple[int, int, int]] = []
         if self._has_patterns and text:
             text, data = _utf8(text)
-            pattern_hits = self._scanner.scan(text, data, self._skip_patterns[d])
+            pattern_hits = self._scanner.scan(text, data, d)
         return self._finish(norm, text, d, masks, hits, pattern_hits)
 
     def match_many(self, norms: Sequence[Normalized], directions: Sequence[str]
@@ -261,8 +259,7 @@ class Matcher:
             texts.append(text)
             datas.append(data)
             ds.append(d)
-        skip = self._skip_patterns
-        pattern_hits = self._scanner.scan_many(texts, datas, [skip[d] for d in ds])
+        pattern_hits = self._scanner.scan_many(texts, datas, ds)
         finish = self._finish
         return [finish(norm, text, d, masks, hits, found) for norm, text, d, (masks, hits), found
                 in zip(norms, texts, ds, phrase_hits, pattern_hits, strict=True)]

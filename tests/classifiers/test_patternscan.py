@@ -52,12 +52,15 @@ def alone(pattern: str, text: str) -> tuple[int, int] | None:
     return m.span() if m else None
 
 
-def expected(texts: list[str]) -> list[list[tuple[int, int, int]]]:
+def expected(texts: list[str], ds: list[int] | None = None, directions=None
+             ) -> list[list[tuple[int, int, int]]]:
     out = []
-    for text in texts:
+    for k, text in enumerate(texts):
         hits = []
         if text:
             for i, pattern in enumerate(PATTERNS):
+                if directions is not None and not directions[i][ds[k] if ds else 0]:
+                    continue
                 span = alone(pattern, text)
                 if span is not None:
                     hits.append((i, *span))
@@ -70,19 +73,20 @@ def scanner() -> PatternScanner:
     return PatternScanner(PATTERNS, per_set=4)
 
 
-def scan_all(scanner: PatternScanner, texts: list[str]) -> list[list[tuple[int, int, int]]]:
+def scan_all(scanner: PatternScanner, texts: list[str], ds: list[int] | None = None
+             ) -> list[list[tuple[int, int, int]]]:
     datas = [t.encode("utf-8") for t in texts]
-    return scanner.scan_many(texts, datas, [()] * len(texts))
+    return scanner.scan_many(texts, datas, ds or [0] * len(texts))
 
 
 def test_patterns_that_see_a_line_edge_are_kept_as_written(scanner):
-    kept = {scanner.sources[i] for members, _ in scanner.sets[scanner.joined_sets:] for i in members}
+    kept = {scanner.sources[i] for ps in scanner.sets if not ps.joinable for i in ps.members}
     assert kept == {r"\Aom", r"(?i)RAHASIA"}
 
 
 def test_one_text_at_a_time_finds_what_the_patterns_as_written_find(scanner):
     for text, hits in zip(TEXTS, expected(TEXTS), strict=True):
-        assert scanner.scan(text, text.encode("utf-8")) == hits, text
+        assert scanner.scan(text, text.encode("utf-8"), 0) == hits, text
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, JOINED_MESSAGES - 1, JOINED_MESSAGES, 40])
@@ -107,14 +111,17 @@ def test_a_text_holding_a_newline_is_read_alone_with_the_patterns_as_written(sca
     texts = ["kak\nom", "pulsa\ngratis", "om", "ya\nkak", "jangan\nbilang"]
     assert scan_all(scanner, texts) == expected(texts)
     for text in texts:
-        assert scanner.scan(text, text.encode("utf-8")) == expected([text])[0]
+        assert scanner.scan(text, text.encode("utf-8"), 0) == expected([text])[0]
 
 
-def test_skip_leaves_out_those_patterns(scanner):
-    texts = ["kak om kasih pulsa gratis ya"] * 3
-    skip = {0, 3, 9}
-    got = scanner.scan_many(texts, [t.encode() for t in texts], [skip, (), skip])
-    want = expected(texts)
-    assert got[1] == want[1]
-    assert got[0] == got[2] == [h for h in want[0] if h[0] not in skip]
-    assert scanner.scan(texts[0], texts[0].encode(), skip) == got[0]
+def test_only_the_patterns_of_a_messages_direction_are_scanned():
+    # (to_child, from_child) per pattern, as their rules' directions
+    directions = [((True, True), (True, False), (False, True))[i % 3] for i in range(len(PATTERNS))]
+    scanner = PatternScanner(PATTERNS, per_set=2, directions=directions)
+    assert all(all(directions[i] == ps.directions for i in ps.members) for ps in scanner.sets)
+    texts = [a for a in TEXTS for a in (a, a)]
+    ds = [k % 2 for k in range(len(texts))]  # each text in both directions, next to each other
+    want = expected(texts, ds, directions)
+    assert scan_all(scanner, texts, ds) == want
+    assert [scanner.scan(t, t.encode(), d) if t else [] for t, d in zip(texts, ds, strict=True)] == want
+    assert want[0] != want[1]  # the directions do find different patterns

@@ -123,7 +123,8 @@ def choose_threshold(y_true: np.ndarray, scores: np.ndarray, hard_negative: np.n
                      subsets: Sequence[np.ndarray] = ()) -> float:
     """The score threshold with the best F-beta among those whose false-positive rate on hard
     negatives stays within `max_hard_fpr` (ties: the higher threshold, fewer alerts), on all
-    rows and also on each of `subsets` (boolean masks of rows) that holds hard negatives."""
+    rows and also on each of `subsets` (boolean masks of rows) that holds hard negatives. When
+    no threshold flagging anything keeps every limit, one above the top score (flag nothing)."""
     y = np.asarray(y_true, bool)
     s = np.asarray(scores, float)
     hard = np.zeros(len(y), bool) if hard_negative is None else np.asarray(hard_negative, bool)
@@ -147,6 +148,10 @@ def choose_threshold(y_true: np.ndarray, scores: np.ndarray, hard_negative: np.n
         if rows.any():
             hard_fp = np.cumsum(rows[order])[last]
             fb = np.where(hard_fp / rows.sum() <= max_hard_fpr, fb, -1.0)
+    if fb.max() < 0:
+        # No threshold keeps every limit (e.g. a subset's top score is a hard negative): flag
+        # nothing, rather than a point that breaks the limit.
+        return float(s_sorted[0]) + 1.0
     best = int(np.argmax(fb))  # first maximum: the highest such threshold
     # Halfway to the next lower score flags the same rows here, with a margin for new data.
     if best + 1 < len(last):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,11 @@ SCORERS = ("combined", "model", "rules")
 
 
 def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.1f}%"
+    """A stored fraction (4 decimals) as a percentage with one decimal, halves rounded up (as
+    the prose quotes it: 0.8915 is 89.2%, where float formatting would give 89.1%)."""
+    if x is None:
+        return "n/a"
+    return f"{(Decimal(str(x)) * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
 
 
 def _with_ci(figures: dict[str, Any], key: str) -> str:

@@ -25,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Train jaga's risk model (character and word TF-IDF, logistic regression, "
         "one output per category) on the development data CORPUS/train.jsonl, "
         "CORPUS/validation.jsonl and (if present) CORPUS/blind.jsonl: choose its thresholds and "
-        "its combination with the rules on out-of-fold scores (5 folds of whole scenario groups), "
+        "its combination with the rules on out-of-fold scores (up to 5 folds of whole scenario "
+        "groups), "
         "fit it on all of them, measure it on CORPUS/test.jsonl, and write OUT/jaga-model.skops "
         "with its metadata OUT/jaga-model.json. The same corpus, rules and seed give the same "
         "file and the same figures.",

@@ -76,15 +76,27 @@ def test_threshold_keeps_hard_negative_false_positives_within_the_limit():
 
 
 def test_threshold_keeps_the_limit_on_each_subset_too():
-    # Two hard negatives in 20: one flagged is 5% overall, but 50% of the subset's two.
+    # 17 hard negatives, 2 of them in the subset: flagging the one at 0.7 is 1 in 17 (5.9%)
+    # overall, but 1 in 2 of the subset's.
     y = np.array([1, 1, 0, 1] + [0] * 16)
     s = np.array([0.9, 0.8, 0.7, 0.6] + [0.1] * 16)
-    hard = np.array([False, False, True, False] + [True] * 19)[:20]
-    subset = np.array([True] * 4 + [False] * 15 + [True])
+    hard = np.array([False, False, True, False] + [True] * 16)
+    subset = np.zeros(20, bool)
+    subset[[2, 19]] = True
     overall_only = metrics.choose_threshold(y, s, hard, max_hard_fpr=0.1)
     with_subset = metrics.choose_threshold(y, s, hard, max_hard_fpr=0.1, subsets=(subset,))
-    assert overall_only <= 0.6  # one hard negative in 17 is within 10%
-    assert with_subset > 0.7  # one of the subset's two is not
+    assert overall_only <= 0.6
+    assert with_subset > 0.7
+
+
+def test_threshold_flags_nothing_when_no_point_keeps_the_limit():
+    # The top score is a hard negative of a subset of one: any alert breaks its limit.
+    y = np.array([0, 0, 1, 0])
+    s = np.array([0.9, 0.5, 0.4, 0.1])
+    hard = np.array([True, False, False, True])
+    subset = np.array([True, False, False, False])
+    t = metrics.choose_threshold(y, s, hard, max_hard_fpr=0.04, subsets=(subset,))
+    assert not (s >= t).any()
 
 
 # --- bootstrap ------------------------------------------------------------------------------

@@ -231,15 +231,9 @@ class Matcher:
 
     def match(self, norm: Normalized, direction: str = "to_child") -> RuleMatch:
         """The rules that fire on `norm` in `direction` ("from_child", else to_child)."""
-        text = norm.text
-        if len(text) > self.max_chars:
-            text = text[: self.max_chars]
-        d = 1 if direction == "from_child" else 0
+        text, data, d = self._prepared(norm, direction)
         masks, hits = self._phrase_hits(text, d)
-        pattern_hits: list[tuple[int, int, int]] = []
-        if self._has_patterns and text:
-            text, data = _utf8(text)
-            pattern_hits = self._scanner.scan(text, data, d)
+        pattern_hits = self._scanner.scan(text, data, d) if data else []
         return self._finish(norm, text, d, masks, hits, pattern_hits)
 
     def match_many(self, norms: Sequence[Normalized], directions: Sequence[str]
@@ -248,14 +242,8 @@ class Matcher:
         at once (classifiers/patternscan.py)."""
         texts, datas, ds, phrase_hits = [], [], [], []
         for norm, direction in zip(norms, directions, strict=True):
-            text = norm.text
-            if len(text) > self.max_chars:
-                text = text[: self.max_chars]
-            d = 1 if direction == "from_child" else 0
+            text, data, d = self._prepared(norm, direction)
             phrase_hits.append(self._phrase_hits(text, d))
-            data = b""
-            if self._has_patterns and text:
-                text, data = _utf8(text)
             texts.append(text)
             datas.append(data)
             ds.append(d)
@@ -263,6 +251,18 @@ class Matcher:
         finish = self._finish
         return [finish(norm, text, d, masks, hits, found) for norm, text, d, (masks, hits), found
                 in zip(norms, texts, ds, phrase_hits, pattern_hits, strict=True)]
+
+    def _prepared(self, norm: Normalized, direction: str) -> tuple[str, bytes, int]:
+        """The text as scanned (cut at max_chars, and as _utf8 gives it when there are patterns
+        to scan), its UTF-8 bytes for the pattern scan (b"": nothing to scan), and the
+        direction's index (1 from the child, else 0)."""
+        text = norm.text
+        if len(text) > self.max_chars:
+            text = text[: self.max_chars]
+        data = b""
+        if self._has_patterns and text:
+            text, data = _utf8(text)
+        return text, data, 1 if direction == "from_child" else 0
 
     def _phrase_hits(self, text: str, d: int
                      ) -> tuple[dict[int, int], list[tuple[int, int, tuple[tuple[int, int], ...], int]]]:

@@ -57,6 +57,11 @@ def _options(joinable: bool) -> Any:
     return options
 
 
+def _as_compiled(source: str, joinable: bool) -> str:
+    """A pattern as compiled: with "(?m)" when it is scanned over joined texts."""
+    return "(?m)" + source if joinable else source
+
+
 class PatternSet(NamedTuple):
     members: tuple[int, ...]  # the pattern index of each of its patterns
     raw: Any  # the raw RE2 set: its Python wrapper costs 1 µs a scan
@@ -79,7 +84,7 @@ class PatternScanner:
         self.directions = list(directions or [(True, True)] * len(self.sources))
         # Patterns joined texts can be scanned for (all of them, for the as-written fallback).
         joinable = [not as_written and not _SEES_PAST_A_LINE.search(s) for s in self.sources]
-        self.regexes = [re2.compile(("(?m)" + s) if j else s, _options(j))._regexp
+        self.regexes = [re2.compile(_as_compiled(s, j), _options(j))._regexp
                         for s, j in zip(self.sources, joinable, strict=True)]
         self.sets: list[PatternSet] = []
         kinds = sorted(set(zip(joinable, self.directions, strict=True)), reverse=True)
@@ -91,7 +96,7 @@ class PatternScanner:
                 chunk = tuple(members[first:first + per_set])
                 pattern_set = re2.Set.SearchSet(_options(group_joins))
                 for i in chunk:
-                    pattern_set.Add(("(?m)" + self.sources[i]) if group_joins else self.sources[i])
+                    pattern_set.Add(_as_compiled(self.sources[i], group_joins))
                 pattern_set.Compile()
                 self.sets.append(PatternSet(chunk, pattern_set._set, group_joins, dirs))
         self._as_written: PatternScanner | None = None

@@ -74,6 +74,13 @@ def overlaps_with_heldout(messages: list[corpus_build.Message]) -> list[str]:
     return problems
 
 
+def problems(messages: list[corpus_build.Message]) -> list[str]:
+    """Every check a blind-set message must pass: the corpus's own (format, ethics, duplicates),
+    and no near-copy of a corpus line or a held-out message."""
+    return (corpus_build.check(messages) + overlaps_with_corpus(messages)
+            + overlaps_with_heldout(messages))
+
+
 def table(messages: list[corpus_build.Message]) -> str:
     rows = []
     for lang in corpus_build.LANGS.values():
@@ -98,12 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    problems = (corpus_build.check(messages) + overlaps_with_corpus(messages)
-                + overlaps_with_heldout(messages))
-    for p in problems:
+    found = problems(messages)
+    for p in found:
         print(p, file=sys.stderr)
     counts = table(messages)
-    if not problems and not args.check:
+    if not found and not args.check:
         with open(OUT, "w", encoding="utf-8") as f:
             for m in messages:
                 f.write(json.dumps(m.record(), ensure_ascii=False) + "\n")
@@ -111,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         pre, rest = text.split(START, 1)
         CARD.write_text(f"{pre}{START}\n{counts}\n{END}{rest.split(END, 1)[1]}", encoding="utf-8")
     print(counts)
-    return 1 if problems else 0
+    return 1 if found else 0
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
-"""Check blind-set source files alone: format, ethics, duplicates within them.
+"""Check blind-set source files alone, with build.py's checks: format, ethics, duplicates within
+them, near-copies of a corpus line or a held-out message (whose text is not shown).
 
     .venv/bin/python corpus/blind/check_source.py corpus/blind/src/FILE.txt [...]
 
 Prints the message count, then each problem as file:line (exit 1 if any). `build.py` checks the
-whole set, and against the message corpus, when it writes corpus/messages/blind.jsonl.
+whole set the same way when it writes corpus/messages/blind.jsonl.
 """
 
 from __future__ import annotations
@@ -33,9 +34,7 @@ def main(paths: list[str]) -> int:
     except ValueError as e:
         print(e)
         return 1
-    blind = _blind_build()
-    problems = (corpus_build.check(messages) + blind.overlaps_with_corpus(messages)
-                + blind.overlaps_with_heldout(messages))
+    problems = _blind_build().problems(messages)
     print(f"{len(messages)} messages, {sum(m.label for m in messages)} risky")
     for problem in problems:
         print(problem)

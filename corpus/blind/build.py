@@ -5,8 +5,9 @@
 Sources are `src/*.txt` in the message corpus's format (corpus/messages/build.py), written
 blind: their writers read neither the corpus splits, nor the rules, nor the model's errors. The
 script checks format, ethics and duplicates (corpus/messages/build.py's checks), refuses any
-message that copies or nearly copies a line of the message corpus (character 5-gram Jaccard of
-at least build.NEAR_DUP), writes `corpus/messages/blind.jsonl` (where `jaga train` reads its
+message that copies or nearly copies a line of the message corpus or of the test split
+(corpus/test/src; character 5-gram Jaccard of at least build.NEAR_DUP) or a held-out message,
+writes `corpus/messages/blind.jsonl` (where `jaga train` reads its
 development data), and the count table of DATA_CARD.md.
 """
 
@@ -29,11 +30,18 @@ CARD = HERE / "DATA_CARD.md"
 START, END = "<!-- counts:start -->", "<!-- counts:end -->"
 
 
-def overlaps_with_corpus(messages: list[corpus_build.Message]) -> list[str]:
-    """Blind-set messages that copy or nearly copy a line of the message corpus (the first such
-    line, in corpus order). Candidates come from an index of the corpus's character 5-grams, so
-    only lines that share some are compared (all 9,000 one by one took a minute a build)."""
-    corpus = corpus_build.load_all()
+def development_and_test() -> list[corpus_build.Message]:
+    """The lines a blind-set message may not nearly copy: the message corpus's, and the test
+    split's (corpus/test/src), which must stay apart from everything the model learns from."""
+    return corpus_build.load_all() + corpus_build.load_all(HERE.parent / "test" / "src")
+
+
+def overlaps_with_corpus(messages: list[corpus_build.Message],
+                         corpus: list[corpus_build.Message] | None = None) -> list[str]:
+    """Messages that copy or nearly copy a line of `corpus` (default: the message corpus and the
+    test split; the first such line, in corpus order). Candidates come from an index of the corpus's character
+    5-grams, so only lines that share some are compared (all 9,000 one by one took a minute)."""
+    corpus = development_and_test() if corpus is None else corpus
     exact = {corpus_build.norm(m.text): m.where for m in corpus}
     shingles = [corpus_build.shingles(m.text) for m in corpus]
     index: dict[str, list[int]] = defaultdict(list)
@@ -74,10 +82,12 @@ def overlaps_with_heldout(messages: list[corpus_build.Message]) -> list[str]:
     return problems
 
 
-def problems(messages: list[corpus_build.Message]) -> list[str]:
+def problems(messages: list[corpus_build.Message],
+             corpus: list[corpus_build.Message] | None = None) -> list[str]:
     """Every check a blind-set message must pass: the corpus's own (format, ethics, duplicates),
-    and no near-copy of a corpus line or a held-out message."""
-    return (corpus_build.check(messages) + overlaps_with_corpus(messages)
+    and no near-copy of a line of `corpus` (default: the message corpus and the test split) or a
+    held-out message."""
+    return (corpus_build.check(messages) + overlaps_with_corpus(messages, corpus)
             + overlaps_with_heldout(messages))
 
 
@@ -96,28 +106,35 @@ def table(messages: list[corpus_build.Message]) -> str:
                                       "hard negatives", "from_child"])
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def assemble(description: str, src: Path, out: Path, card: Path, check_all,
+             argv: list[str] | None = None) -> int:
+    """The command line of a set written blind: check the sources in `src` with `check_all`
+    (messages -> problems), write them to `out` and their count table into `card`."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--check", action="store_true", help="validate and report; write nothing")
     args = ap.parse_args(argv)
     try:
-        messages = corpus_build.load_all(HERE / "src")
+        messages = corpus_build.load_all(src)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    found = problems(messages)
+    found = check_all(messages)
     for p in found:
         print(p, file=sys.stderr)
     counts = table(messages)
     if not found and not args.check:
-        with open(OUT, "w", encoding="utf-8") as f:
+        with open(out, "w", encoding="utf-8") as f:
             for m in messages:
                 f.write(json.dumps(m.record(), ensure_ascii=False) + "\n")
-        text = CARD.read_text(encoding="utf-8")
+        text = card.read_text(encoding="utf-8")
         pre, rest = text.split(START, 1)
-        CARD.write_text(f"{pre}{START}\n{counts}\n{END}{rest.split(END, 1)[1]}", encoding="utf-8")
+        card.write_text(f"{pre}{START}\n{counts}\n{END}{rest.split(END, 1)[1]}", encoding="utf-8")
     print(counts)
     return 1 if found else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return assemble(__doc__.splitlines()[0], HERE / "src", OUT, CARD, problems, argv)
 
 
 if __name__ == "__main__":

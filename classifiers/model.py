@@ -1,9 +1,10 @@
 """jaga's risk model: one scikit-learn Pipeline, shipped as a checked skops file.
 
-The Pipeline reads a 2-column object array `[normalized text, direction]` (`model_inputs`) and
-predicts, as a multilabel problem, P(risk) and P(category) for each of the nine categories
-(`OUTPUTS`): character n-grams (char_wb 3-5) and word uni/bi-grams TF-IDF, a one-hot direction,
-then one logistic regression per output (one-vs-rest). Logistic regression's own probabilities are
+The Pipeline reads a 3-column object array `[normalized text, direction, word pairs]`
+(`model_inputs`) and predicts, as a multilabel problem, P(risk) and P(category) for each of the
+nine categories (`OUTPUTS`): character n-grams (char_wb 3-5), word uni/bi-grams and word pairs
+(classifiers/wordpairs.py) TF-IDF, a one-hot direction, then one logistic regression per output
+(one-vs-rest). Logistic regression's own probabilities are
 used (it minimizes log-loss, so they are close to calibrated; the metadata records their Brier
 score per split), instead of CalibratedClassifierCV, which would multiply size and time by its folds;
 the combined score is in any case re-fitted on cross-validated scores (classifiers/train.py).
@@ -38,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from classifiers import wordpairs
 from classifiers.categories import CATEGORIES, DIRECTIONS
 from classifiers.model_runtime import LinearModel, LoaderUnavailable, load_isolated
 
@@ -84,8 +86,8 @@ class ModelError(Exception):
         self.kind = kind
 
 
-def build_pipeline(*, C: float = 10.0, seed: int = 0, max_char_features: int = 40_000,
-                   max_word_features: int = 15_000) -> Any:
+def build_pipeline(*, C: float = 10.0, seed: int = 0, max_char_features: int = 20_000,
+                   max_word_features: int = 15_000, max_pair_features: int = 20_000) -> Any:
     """A fresh, unfitted Pipeline: the one definition of the model's features and classifier."""
     from sklearn.compose import ColumnTransformer
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -101,9 +103,15 @@ def build_pipeline(*, C: float = 10.0, seed: int = 0, max_char_features: int = 4
     words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), lowercase=False,
                             token_pattern=r"(?u)\b\w+\b", sublinear_tf=True, min_df=2,
                             max_features=max_word_features)
+    # Word pairs (classifiers/wordpairs.py says why). Sizes: with pairs, 20k-40k char n-grams,
+    # 10k-15k words and 15k-20k pairs were within 0.4 points of F1 in cross-fitting; 20k, 15k
+    # and 20k keep the file under 5 MB (25k char n-grams made it 5.1 MB).
+    pairs = TfidfVectorizer(**wordpairs.PAIR_VECTORIZER, sublinear_tf=True, min_df=2,
+                            max_features=max_pair_features)
     direction = OneHotEncoder(categories=[list(DIRECTIONS)], handle_unknown="ignore")
     features = ColumnTransformer(
-        [("chars", chars, 0), ("words", words, 0), ("direction", direction, [1])],
+        [("chars", chars, 0), ("words", words, 0), ("direction", direction, [1]),
+         ("pairs", pairs, 2)],
         sparse_threshold=1.0,
     )
     classify = OneVsRestClassifier(
@@ -112,10 +120,11 @@ def build_pipeline(*, C: float = 10.0, seed: int = 0, max_char_features: int = 4
 
 
 def model_inputs(texts: Sequence[str], directions: Sequence[str]) -> np.ndarray:
-    """The Pipeline's input: rows of [normalized text, direction]."""
-    x = np.empty((len(texts), 2), dtype=object)
+    """The Pipeline's input: rows of [normalized text, direction, its word pairs]."""
+    x = np.empty((len(texts), 3), dtype=object)
     x[:, 0] = list(texts)
     x[:, 1] = list(directions)
+    x[:, 2] = [wordpairs.pair_text(text) for text in texts]
     return x
 
 
@@ -393,7 +402,10 @@ class RiskModel:
         """The Pipeline's own predict_proba (slow per call; the run-time arrays must equal it)."""
         if self.pipeline is None:
             raise ValueError("this model was loaded as run-time arrays only (get_model)")
-        return np.asarray(self.pipeline.predict_proba(model_inputs(texts, directions)))
+        inputs = model_inputs(texts, directions)
+        # A model trained before word pairs (session 4) reads the first two columns only.
+        columns = getattr(self.pipeline, "n_features_in_", inputs.shape[1])
+        return np.asarray(self.pipeline.predict_proba(inputs[:, :columns]))
 
 
 def combined_score(rule_score: float, model_probability: float, *, model_weight: float,

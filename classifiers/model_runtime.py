@@ -1,7 +1,8 @@
 """The risk model at run time: the Pipeline's exact numbers from plain arrays.
 
 `LinearModel` computes what classifiers/model.py's Pipeline computes (TF-IDF of char_wb and word
-n-grams, l2-normalized per block, a one-hot direction, one logistic regression per output) with
+n-grams and of word pairs (classifiers/wordpairs.py), l2-normalized per block, a one-hot
+direction, one logistic regression per output) with
 numpy alone: a batch's n-grams are looked up in a few C-level passes over all its words at once
 (a word's char n-gram ids kept from one message to the next) instead of scikit-learn's Python
 slicing per message, and the batch is weighted, normalized and multiplied in a few vectorized
@@ -33,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from classifiers.wordpairs import PAIR_VECTORIZER, PairBlock
+
 CHILD_TIMEOUT = 300  # seconds; loading on a slow Raspberry Pi SD card takes a few
 CHILD_MODEL_ERROR = 3  # exit status of the child for a ModelError (JSON on stderr)
 CHUNK = 512  # documents per vectorized step: bounds the temporary arrays
@@ -53,6 +56,7 @@ class TextBlock:
     does, made a batch of corpus messages cost ~19 µs a message in the model instead of ~15."""
 
     analyzer: str  # "char_wb" or "word"
+    binary = False  # counts are sublinear tf (the word pairs' block, PairBlock, is binary)
     ngram_range: tuple[int, int]
     token_pattern: str
     vocabulary: dict[str, int]
@@ -249,6 +253,15 @@ class LinearModel:
                 blocks.append(TextBlock(vec.analyzer, tuple(vec.ngram_range), vec.token_pattern,
                                         {t: int(i) for t, i in vec.vocabulary_.items()},
                                         np.asarray(vec.idf_, float), slices[name].start))
+            if "pairs" in features.named_transformers_:
+                vec = features.named_transformers_["pairs"]
+                if not (all(getattr(vec, k) == v for k, v in PAIR_VECTORIZER.items())
+                        and vec.norm == "l2" and vec.use_idf and vec.sublinear_tf
+                        and vec.preprocessor is None and vec.tokenizer is None
+                        and vec.stop_words is None and vec.strip_accents is None):
+                    return None
+                blocks.append(PairBlock({t: int(i) for t, i in vec.vocabulary_.items()},
+                                        np.asarray(vec.idf_, float), slices["pairs"].start))
             onehot = features.named_transformers_["direction"]
             categories = [str(c) for c in onehot.categories_[0]]
             return cls(blocks, categories, slices["direction"].start, weights, bias)
@@ -274,7 +287,8 @@ class LinearModel:
             if not counts:
                 continue
             idf = block.idf_list
-            values = [(1.0 + math.log(n)) * idf[j] for j, n in counts.items()]
+            values = ([idf[j] for j in counts] if block.binary else
+                      [(1.0 + math.log(n)) * idf[j] for j, n in counts.items()])
             norm = math.sqrt(sum(v * v for v in values))
             columns = np.fromiter(counts, dtype=np.int64, count=len(counts)) + block.offset
             logits += np.array(values) @ np.take(self.weights, columns, axis=0) / norm
@@ -298,7 +312,7 @@ class LinearModel:
             rows, cols = rows.astype(key_type, copy=False), cols.astype(key_type, copy=False)
             keys, counts = np.unique(rows * n_features + cols, return_counts=True)
             rows, cols = keys // n_features, keys % n_features
-            values = (1.0 + np.log(counts)) * block.idf[cols]  # sublinear tf times idf
+            values = block.idf[cols] if block.binary else (1.0 + np.log(counts)) * block.idf[cols]
             norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=n_docs))
             values /= norms[rows]
             # np.take: several times faster than fancy indexing for gathering rows
@@ -318,7 +332,9 @@ class LinearModel:
             "metadata": metadata,
             "direction": {"categories": self.direction_categories,
                           "offset": self.direction_offset},
-            "blocks": [{"analyzer": b.analyzer, "ngram_range": list(b.ngram_range),
+            "blocks": [{"analyzer": b.analyzer, "window": b.window, "vocabulary": b.vocabulary,
+                        "offset": b.offset} if isinstance(b, PairBlock) else
+                       {"analyzer": b.analyzer, "ngram_range": list(b.ngram_range),
                         "token_pattern": b.token_pattern, "vocabulary": b.vocabulary,
                         "offset": b.offset} for b in self.blocks],
         }
@@ -333,7 +349,9 @@ class LinearModel:
     def from_bytes(cls, data: bytes) -> tuple[LinearModel, dict[str, Any]]:
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
             header = json.loads(z["header"].tobytes())
-            blocks = [TextBlock(b["analyzer"], tuple(b["ngram_range"]), b["token_pattern"],
+            blocks = [PairBlock(b["vocabulary"], z[f"idf{i}"], b["offset"], b["window"])
+                      if b["analyzer"] == PairBlock.analyzer else
+                      TextBlock(b["analyzer"], tuple(b["ngram_range"]), b["token_pattern"],
                                 b["vocabulary"], z[f"idf{i}"], b["offset"])
                       for i, b in enumerate(header["blocks"])]
             model = cls(blocks, header["direction"]["categories"], header["direction"]["offset"],

@@ -22,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train",
         help="rebuild the risk model from a labelled corpus",
-        description="Train jaga's risk model (character and word TF-IDF, logistic regression, "
+        description="Train jaga's risk model (TF-IDF of character n-grams, words and word "
+        "pairs, logistic regression, "
         "one output per category) on the development data CORPUS/train.jsonl, "
         "CORPUS/validation.jsonl and (if present) CORPUS/blind.jsonl: choose its thresholds and "
         "its combination with the rules on out-of-fold scores (up to 5 folds of whole scenario "

@@ -303,7 +303,8 @@ def test_run_time_arrays_equal_the_pipeline_or_decline(char_range, word_range, e
 
     pipeline = model_module.build_pipeline(C=1.0)
     pipeline.set_params(features__chars__ngram_range=char_range, features__chars__min_df=1,
-                        features__words__ngram_range=word_range, features__words__min_df=1)
+                        features__words__ngram_range=word_range, features__words__min_df=1,
+                        features__pairs__min_df=1)
     y = np.array([[i % 2] + [int((i + k) % 3 == 0) for k in range(9)] for i in range(10)])
     directions = ["to_child", "from_child"] * 5
     pipeline.fit(model_module.model_inputs(TRAIN_TEXTS, directions), y)
@@ -311,8 +312,12 @@ def test_run_time_arrays_equal_the_pipeline_or_decline(char_range, word_range, e
     if not exact:
         assert linear is None
         return
-    texts = [normalize(t).text for t, _ in TEXTS] + RAW_TEXTS
-    dirs = [d for _, d in TEXTS] + ["from_child"] * len(RAW_TEXTS)
-    np.testing.assert_allclose(
-        linear.predict(texts, dirs),
-        pipeline.predict_proba(model_module.model_inputs(texts, dirs)), rtol=0, atol=1e-9)
+    assert [b.analyzer for b in linear.blocks] == ["char_wb", "word", "pairs"]
+    # a pair twice in one message (counted once), and pairs further apart than the window
+    repeated = ["om kasih pulsa om kasih pulsa", " ".join(["om"] + ["x"] * 9 + ["pulsa"])]
+    texts = [normalize(t).text for t, _ in TEXTS] + RAW_TEXTS + repeated
+    dirs = [d for _, d in TEXTS] + ["from_child"] * (len(RAW_TEXTS) + len(repeated))
+    reference = pipeline.predict_proba(model_module.model_inputs(texts, dirs))
+    np.testing.assert_allclose(linear.predict(texts, dirs), reference, rtol=0, atol=1e-9)
+    one_by_one = np.vstack([linear.predict([t], [d]) for t, d in zip(texts, dirs)])
+    np.testing.assert_allclose(one_by_one, reference, rtol=0, atol=1e-9)

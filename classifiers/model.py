@@ -388,6 +388,13 @@ class RiskModel:
         if "features" not in steps or n != len(OUTPUTS):
             raise ModelError("invalid", f"model file {self.path} is not a jaga model "
                              f"(expected {len(OUTPUTS)} outputs, found {n}); run `jaga train`")
+        # The pair window is not in the Pipeline (it writes the input column): a model trained
+        # with another window would be fed other pairs than it learnt.
+        window = self.metadata.get("params", {}).get("pair_window")
+        if window is not None and window != wordpairs.WINDOW:
+            raise ModelError("invalid", f"model file {self.path} was trained with word pairs "
+                             f"at most {window} words apart, this jaga reads them at most "
+                             f"{wordpairs.WINDOW} apart; run `jaga train`")
         self.linear = LinearModel.from_pipeline(self.pipeline)
 
     def predict(self, texts: Sequence[str], directions: Sequence[str]) -> np.ndarray:

@@ -30,47 +30,68 @@ CARD = HERE / "DATA_CARD.md"
 START, END = "<!-- counts:start -->", "<!-- counts:end -->"
 
 
-def development_and_test() -> list[corpus_build.Message]:
-    """The lines a blind-set message may not nearly copy: the message corpus's, and the test
-    split's (corpus/test/src), which must stay apart from everything the model learns from."""
-    return corpus_build.load_all() + corpus_build.load_all(HERE.parent / "test" / "src")
+def test_split() -> list[corpus_build.Message]:
+    """The test split's lines (corpus/test/src), which must stay apart from everything the model
+    learns from."""
+    return corpus_build.load_all(HERE.parent / "test" / "src")
+
+
+def _model_reading(text: str) -> str:
+    """The text as jaga's model reads it (classifiers.normalize: slang expanded, lookalikes
+    folded), where "son" and "sonde" or "yg" and "yang" are one word."""
+    sys.path.insert(0, str(HERE.parent.parent))
+    from classifiers.normalize import normalize
+
+    return normalize(text).text
+
+
+AS_WRITTEN = (str,)
+AS_WRITTEN_AND_READ = (str, _model_reading)  # where the test split is one side
 
 
 def overlaps_with_corpus(messages: list[corpus_build.Message],
-                         corpus: list[corpus_build.Message] | None = None) -> list[str]:
-    """Messages that copy or nearly copy a line of `corpus` (default: the message corpus and the
-    test split; the first such line, in corpus order). Candidates come from an index of the corpus's character
-    5-grams, so only lines that share some are compared (all 9,000 one by one took a minute)."""
-    corpus = development_and_test() if corpus is None else corpus
-    exact = {corpus_build.norm(m.text): m.where for m in corpus}
-    shingles = [corpus_build.shingles(m.text) for m in corpus]
-    index: dict[str, list[int]] = defaultdict(list)
-    for i, grams in enumerate(shingles):
-        for gram in grams:
-            index[gram].append(i)
-    problems = []
-    for m in messages:
-        if corpus_build.norm(m.text) in exact:
-            problems.append(f"{m.where}: same as corpus line {exact[corpus_build.norm(m.text)]}")
-            continue
-        mine = corpus_build.shingles(m.text)
-        shared = Counter(i for gram in mine for i in index.get(gram, ()))
-        close = [i for i, n in shared.items()
-                 if n / (len(mine) + len(shingles[i]) - n) >= corpus_build.NEAR_DUP]
-        if close:
-            problems.append(f"{m.where}: nearly copies corpus line {corpus[min(close)].where}")
-    return problems
+                         corpus: list[corpus_build.Message] | None = None,
+                         readings=AS_WRITTEN) -> list[str]:
+    """Messages that copy or nearly copy a line of `corpus` (default: the message corpus; the
+    first such line, in corpus order) in any of `readings` of both texts: as written, and where
+    the test split is one side also as the model reads them (`_model_reading`; three test lines
+    were found to copy development lines only in that reading). Candidates come from an index of
+    the corpus's character 5-grams, so only lines that share some are compared (all 9,000 one by
+    one took a minute)."""
+    corpus = corpus_build.load_all() if corpus is None else corpus
+    found: dict[str, str] = {}
+    for read in readings:
+        texts = [read(m.text) for m in corpus]
+        exact = {}
+        for m, text in zip(corpus, texts, strict=True):
+            exact.setdefault(corpus_build.norm(text), m.where)
+        shingles = [corpus_build.shingles(text) for text in texts]
+        index: dict[str, list[int]] = defaultdict(list)
+        for i, grams in enumerate(shingles):
+            for gram in grams:
+                index[gram].append(i)
+        for m in messages:
+            if m.where in found:
+                continue
+            text = read(m.text)
+            if corpus_build.norm(text) in exact:
+                found[m.where] = f"{m.where}: same as corpus line {exact[corpus_build.norm(text)]}"
+                continue
+            mine = corpus_build.shingles(text)
+            shared = Counter(i for gram in mine for i in index.get(gram, ()))
+            close = [i for i, n in shared.items()
+                     if n / (len(mine) + len(shingles[i]) - n) >= corpus_build.NEAR_DUP]
+            if close:
+                found[m.where] = f"{m.where}: nearly copies corpus line {corpus[min(close)].where}"
+    return [found[m.where] for m in messages if m.where in found]
 
 
 def overlaps_with_heldout(messages: list[corpus_build.Message]) -> list[str]:
     """Blind-set messages of four words or more whose normalized words nearly copy (Jaccard of at
     least 0.8) a message of the independent held-out set, which must stay unseen in training.
     The held-out text is not printed: writers of this set do not read it."""
-    sys.path.insert(0, str(HERE.parent.parent))
-    from classifiers.normalize import normalize
-
     def words(text: str) -> frozenset[str]:
-        return frozenset(normalize(text).text.split())
+        return frozenset(_model_reading(text).split())
 
     heldout = [words(json.loads(line)["text"]) for line in
                HELDOUT.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -82,12 +103,12 @@ def overlaps_with_heldout(messages: list[corpus_build.Message]) -> list[str]:
     return problems
 
 
-def problems(messages: list[corpus_build.Message],
-             corpus: list[corpus_build.Message] | None = None) -> list[str]:
+def problems(messages: list[corpus_build.Message]) -> list[str]:
     """Every check a blind-set message must pass: the corpus's own (format, ethics, duplicates),
-    and no near-copy of a line of `corpus` (default: the message corpus and the test split) or a
-    held-out message."""
-    return (corpus_build.check(messages) + overlaps_with_corpus(messages, corpus)
+    and no near-copy of a line of the message corpus, of the test split (also as the model reads
+    them) or of a held-out message."""
+    return (corpus_build.check(messages) + overlaps_with_corpus(messages)
+            + overlaps_with_corpus(messages, test_split(), AS_WRITTEN_AND_READ)
             + overlaps_with_heldout(messages))
 
 

@@ -18,7 +18,7 @@ DATA_CARD.md; `--check` only validates and reports. Splitting is by *cluster*: g
 any near-duplicate pair (character 5-gram Jaccard above NEAR_DUP) are one unit, so no scenario
 family and no near-duplicate ever crosses a split. The split is deterministic (seeded hash order).
 The test split is not made here: it is written apart, blind (corpus/test/build.py writes
-test.jsonl); until session 4 a third of this split's 70/15/15 was the test split.
+test.jsonl); until session 4 the last 15 of this split's 70/15/15 were the test split.
 """
 
 from __future__ import annotations

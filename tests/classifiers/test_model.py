@@ -14,6 +14,7 @@ import pytest
 
 from agent.config import DetectionSection
 from classifiers import model as model_module
+from classifiers import wordpairs
 from classifiers.categories import CATEGORIES
 from classifiers.model import (
     DEFAULT_MODEL_PATH,
@@ -313,11 +314,54 @@ def test_run_time_arrays_equal_the_pipeline_or_decline(char_range, word_range, e
         assert linear is None
         return
     assert [b.analyzer for b in linear.blocks] == ["char_wb", "word", "pairs"]
-    # a pair twice in one message (counted once), and pairs further apart than the window
-    repeated = ["om kasih pulsa om kasih pulsa", " ".join(["om"] + ["x"] * 9 + ["pulsa"])]
+    # pairs repeated unevenly in one message (each counted once: with counts, "kasih|om" would
+    # weigh more than "kasih|pulsa"), and pairs further apart than the window
+    repeated = ["om kasih om kasih pulsa", " ".join(["om"] + ["x"] * 9 + ["pulsa"])]
     texts = [normalize(t).text for t, _ in TEXTS] + RAW_TEXTS + repeated
     dirs = [d for _, d in TEXTS] + ["from_child"] * (len(RAW_TEXTS) + len(repeated))
     reference = pipeline.predict_proba(model_module.model_inputs(texts, dirs))
     np.testing.assert_allclose(linear.predict(texts, dirs), reference, rtol=0, atol=1e-9)
     one_by_one = np.vstack([linear.predict([t], [d]) for t, d in zip(texts, dirs)])
     np.testing.assert_allclose(one_by_one, reference, rtol=0, atol=1e-9)
+
+
+def _fit(pipeline, columns: int = 3):
+    y = np.array([[i % 2] + [int((i + k) % 3 == 0) for k in range(9)] for i in range(10)])
+    inputs = model_module.model_inputs(TRAIN_TEXTS, ["to_child", "from_child"] * 5)
+    return pipeline.fit(inputs[:, :columns], y)
+
+
+def test_run_time_arrays_decline_pairs_counted_rather_than_once():
+    from classifiers.model_runtime import LinearModel
+
+    pipeline = model_module.build_pipeline(C=1.0)
+    pipeline.set_params(features__chars__min_df=1, features__words__min_df=1,
+                        features__pairs__min_df=1, features__pairs__binary=False)
+    assert LinearModel.from_pipeline(_fit(pipeline)) is None
+
+
+def test_a_model_from_before_word_pairs_still_predicts_exactly(tmp_path):
+    from classifiers.model_runtime import LinearModel
+
+    pipeline = model_module.build_pipeline(C=1.0)
+    features = pipeline.named_steps["features"]
+    features.set_params(transformers=[t for t in features.transformers if t[0] != "pairs"])
+    pipeline.set_params(features__chars__min_df=1, features__words__min_df=1)
+    old = model_module.RiskModel(_fit(pipeline, columns=2), {}, tmp_path / "old.skops")
+    old.check()
+    assert [b.analyzer for b in old.linear.blocks] == ["char_wb", "word"]
+    texts = [normalize(t).text for t, _ in TEXTS]
+    dirs = [d for _, d in TEXTS]
+    reference = old.predict_reference(texts, dirs)
+    assert reference.shape == (len(texts), len(OUTPUTS))
+    np.testing.assert_allclose(old.predict(texts, dirs), reference, rtol=0, atol=1e-9)
+
+
+def test_a_model_trained_with_another_pair_window_is_refused(tmp_path):
+    pipeline = model_module.build_pipeline(C=1.0)
+    pipeline.set_params(features__chars__min_df=1, features__words__min_df=1,
+                        features__pairs__min_df=1)
+    meta = {"params": {"pair_window": wordpairs.WINDOW + 1}}
+    model = model_module.RiskModel(_fit(pipeline), meta, tmp_path / "m.skops")
+    with pytest.raises(ModelError, match="word pairs at most 9 words apart"):
+        model.check()

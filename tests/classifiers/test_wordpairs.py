@@ -35,7 +35,10 @@ def test_block_finds_the_learnt_pairs_of_a_batch_and_of_one_text_alike():
 
 
 def test_the_window_is_the_one_the_pipeline_input_is_written_with():
-    far = " ".join(["om", *["x"] * wordpairs.WINDOW, "pulsa"])
-    assert "om|pulsa" not in pair_text(far)
     block = PairBlock({"om|pulsa": 0}, np.ones(1), offset=0)
-    assert block.ids(far) == []
+    for gap, found in ((wordpairs.WINDOW - 1, True), (wordpairs.WINDOW, False)):
+        text = " ".join(["om", *["x"] * gap, "pulsa"])  # gap + 1 words apart
+        assert ("om|pulsa" in pair_text(text)) is found
+        assert (block.ids(text) == [0]) is found
+        rows, _ = block.batch_ids([text], [text.split()])
+        assert (len(rows) == 1) is found

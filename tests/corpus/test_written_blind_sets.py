@@ -81,23 +81,43 @@ def test_no_message_nearly_copies_a_heldout_message(written):
     assert BLIND_BUILD.overlaps_with_heldout(messages) == []
 
 
-def test_the_test_split_nearly_copies_no_development_line():
+def test_the_test_split_nearly_copies_no_development_line_as_written_or_as_read():
     development = TEST_BUILD.development()
     assert {m.group for m in development} & {m.group for m in _messages("test")} == set()
-    assert BLIND_BUILD.overlaps_with_corpus(_messages("test"), development) == []
+    assert BLIND_BUILD.overlaps_with_corpus(_messages("test"), development,
+                                            BLIND_BUILD.AS_WRITTEN_AND_READ) == []
 
 
 def test_the_blind_set_nearly_copies_no_line_of_the_corpus_or_the_test_split():
     assert BLIND_BUILD.overlaps_with_corpus(_messages("blind")) == []
-    assert len(BLIND_BUILD.development_and_test()) == (
-        len(CORPUS_BUILD.load_all()) + len(_messages("test")))
+    assert BLIND_BUILD.overlaps_with_corpus(_messages("blind"), _messages("test"),
+                                            BLIND_BUILD.AS_WRITTEN_AND_READ) == []
+
+
+def test_a_copy_that_only_the_model_reading_shows_is_caught_where_the_test_split_is_a_side():
+    # slang spelled out differently: the same words once normalized ("son"/"sonde", "yg"/"yang")
+    line = CORPUS_BUILD.Message("makasi om, beta son kasi tau sapa2 yg kirim", 1, ["secrecy"],
+                                "kupang", "from_child", False, "a", "dev.txt:1")
+    copy = CORPUS_BUILD.Message("makasi om, beta sonde kasi tau sapa2 yang kirim", 1,
+                                ["secrecy"], "kupang", "from_child", False, "b", "t.txt:1")
+    assert BLIND_BUILD.overlaps_with_corpus([copy], [line]) == []
+    assert BLIND_BUILD.overlaps_with_corpus([copy], [line], BLIND_BUILD.AS_WRITTEN_AND_READ) == [
+        "t.txt:1: same as corpus line dev.txt:1"]
+
+
+def test_every_category_is_in_the_test_split():
+    from classifiers.categories import CATEGORIES
+
+    records = _records("test")
+    for category in CATEGORIES:
+        assert sum(category in r["categories"] for r in records) >= 20, category
 
 
 def test_overlap_check_catches_a_lightly_edited_line_of_either_side():
     for line in (CORPUS_BUILD.load_all()[0], _messages("test")[0]):
         edited = CORPUS_BUILD.Message(line.text + " ya", line.label, line.categories, line.lang,
                                       line.direction, line.hard_negative, "copy", "x.txt:1")
-        assert BLIND_BUILD.overlaps_with_corpus([edited]) == [
+        assert BLIND_BUILD.problems([edited]) == [
             f"x.txt:1: nearly copies corpus line {line.where}"]
     blind_line = _messages("blind")[0]
     edited = CORPUS_BUILD.Message(blind_line.text + " ya", 0, [], "id", "to_child", False,

@@ -4,24 +4,13 @@ All phrases of all rules (and their context words) go into ONE Aho-Corasick auto
 (pyahocorasick). The normalized text has its words separated by single spaces, so the text is
 padded with a space at both ends and each phrase is stored as " phrase " (" phrase" for a
 `phrase*` prefix): every hit of the automaton is then already a whole-word match, with no
-per-hit boundary check. The patterns go into RE2 sets of at most PATTERNS_PER_SET each (those
-of rules for one direction apart, so a message is only scanned for its direction's), whose
-scans say which patterns match at all; only those are searched again for their span
-(classifiers/patternscan.py; `match_many` reads a batch's texts 16 at a time, with the same
-results as `match`).
+per-hit boundary check. The patterns go into one RE2 filter per direction (those of rules for
+one direction apart, so a message is only scanned for its direction's), which reads the text
+once for the literal words the patterns need and runs only the patterns whose words are there;
+only the patterns that match are searched again for their span (classifiers/patternscan.py says
+why this, and not RE2 sets of patterns).
 Conditions are evaluated only for rules with a hit, and evidence is built only for rules that
-fired, so the usual benign message costs one automaton scan and a few set scans.
-
-Why several sets: one set of all 500 patterns scanned 4,900 corpus messages a second. Many
-patterns hold word gaps (a space and a word, up to six times), and one set's DFA then meets new
-combinations of half-finished matches in nearly every risky-looking message and builds states
-instead of reusing them. Smaller sets avoid that but cost a scan each on ordinary chat; 64 is
-the compromise measured with bench/bench_rules.py (chat lines) and bench/bench_model.py
-(corpus messages). It still is for match_many's joined texts: sets of 32 and 64 scan them in about
-the same time, sets of 128 several times slower (RE2's default DFA memory, 8 MB a set). With the
-memory raised in step (128 a set and 16 MB), chat lines scan twice as fast message by message
-once the DFAs are warm, but new corpus text a tenth slower and the process grows by ~15 MB: not
-taken.
+fired, so the usual benign message costs one automaton scan and one filter scan.
 
 Scoring (rules/README.md): a fired rule adds its weight, plus its context boost or minus its
 context reduction (never below zero for a positive rule); negative rules subtract; combination
@@ -47,7 +36,6 @@ from classifiers.rulepack import Pack, Rule
 from classifiers.verdict import Evidence
 
 _TABLE_MAX_SELECTIONS = 10
-PATTERNS_PER_SET = 64  # see the module docstring
 
 
 @dataclass(slots=True)
@@ -198,7 +186,7 @@ class Matcher:
         if self._has_phrases:
             self._automaton.make_automaton()
         self._has_patterns = bool(self._patterns)
-        self._scanner = PatternScanner(sources, PATTERNS_PER_SET, directions)
+        self._scanner = PatternScanner(sources, directions)
 
     def _combos_for(self, d: int, present: frozenset[str]) -> list[int]:
         """The combination rules that fire when `present` categories are there (memoized: at
@@ -238,19 +226,9 @@ class Matcher:
 
     def match_many(self, norms: Sequence[Normalized], directions: Sequence[str]
                    ) -> list[RuleMatch]:
-        """`match` of each message: the same results, its patterns read for several messages
-        at once (classifiers/patternscan.py)."""
-        texts, datas, ds, phrase_hits = [], [], [], []
-        for norm, direction in zip(norms, directions, strict=True):
-            text, data, d = self._prepared(norm, direction)
-            phrase_hits.append(self._phrase_hits(text, d))
-            texts.append(text)
-            datas.append(data)
-            ds.append(d)
-        pattern_hits = self._scanner.scan_many(texts, datas, ds)
-        finish = self._finish
-        return [finish(norm, text, d, masks, hits, found) for norm, text, d, (masks, hits), found
-                in zip(norms, texts, ds, phrase_hits, pattern_hits, strict=True)]
+        """`match` of each message (the scorer's batch path)."""
+        match = self.match
+        return [match(norm, direction) for norm, direction in zip(norms, directions, strict=True)]
 
     def _prepared(self, norm: Normalized, direction: str) -> tuple[str, bytes, int]:
         """The text as scanned (cut at max_chars, and as _utf8 gives it when there are patterns

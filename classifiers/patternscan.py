@@ -10,7 +10,7 @@ literals), and only the patterns whose atoms are there are run, in C++, each on 
 Python for their first match's span.
 
 Why not RE2 sets of the patterns, as before: a set of 64 patterns holding word gaps (`.{0,30}`,
-`(\w+ ){0,4}`) meets new combinations of half-finished matches in nearly every new message, and
+`(\\w+ ){0,4}`) meets new combinations of half-finished matches in nearly every new message, and
 its DFA builds states for them. Over the 8,852 corpus messages, each new, set scans and span
 searches (texts joined 16 at a time to share the call overhead) cost ~38 µs a message, the
 filter ~25 µs; in bench/bench_model.py's order (20,000 messages, each corpus message 2-3 times)

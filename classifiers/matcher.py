@@ -228,8 +228,8 @@ class Matcher:
         """The rules that fire on `norm` in `direction` ("from_child", else to_child)."""
         text, data, d = self._prepared(norm, direction)
         hits, keys = self._phrase_hits(text, d)
-        pattern_hits = self._scanner.scan(text, data, d) if data else []
-        return self._finish(norm, text, d, hits, keys, pattern_hits)
+        found = self._scanner.matching(data, d) if data else []
+        return self._finish(norm, text, data, d, hits, keys, found)
 
     def match_many(self, norms: Sequence[Normalized], directions: Sequence[str]
                    ) -> list[RuleMatch]:
@@ -269,14 +269,14 @@ class Matcher:
                 keys.append(number)
         return hits, keys
 
-    def _finish(self, norm: Normalized, text: str, d: int,
+    def _finish(self, norm: Normalized, text: str, data: bytes, d: int,
                 hits: list[tuple[int, int, tuple[tuple[int, int], ...], int]], keys: list[int],
-                found: list[tuple[int, int, int]]) -> RuleMatch:
+                found: list[int]) -> RuleMatch:
         """The match from the phrase hits (`keys` their key numbers) and the patterns `found`
-        (index, start, stop)."""
+        in `text` (`data` its UTF-8)."""
         if not hits and not found and not self._always[d]:
             return RuleMatch(0.0, _EMPTY_CATEGORIES, _NOTHING, norm)
-        memo_key = (d, *keys, -1, *[pi for pi, _, _ in found])
+        memo_key = (d, *keys, -1, *found)
         fired = self._fired_memo.get(memo_key)
         if fired is None:
             fired = self._fired(d, hits, found)
@@ -285,12 +285,14 @@ class Matcher:
             self._fired_memo[memo_key] = fired
         if not fired:
             return RuleMatch(0.0, _EMPTY_CATEGORIES, _NOTHING, norm)
-        patterns = self._patterns
-        pattern_hits = [(patterns[pi][0], start, stop) for pi, start, stop in found]
+        # Spans only of the patterns whose rule fired (see PatternScanner)
+        patterns, first_match = self._patterns, self._scanner.first_match
+        pattern_hits = [(ri, *first_match(pi, text, data)) for pi in found
+                        if (ri := patterns[pi][0]) in fired]
         return self._score(norm, text, d, fired, hits, pattern_hits)
 
     def _fired(self, d: int, hits: list[tuple[int, int, tuple[tuple[int, int], ...], int]],
-               found: list[tuple[int, int, int]]) -> tuple[int, ...]:
+               found: list[int]) -> tuple[int, ...]:
         """The rules whose conditions hold, given the hits and the patterns found: in the order
         of their first hit, then those that fire on no hit."""
         masks: dict[int, int] = {}  # per rule hit, the bits of its selections matched
@@ -298,7 +300,7 @@ class Matcher:
             for ri, bit in pairs:
                 masks[ri] = masks.get(ri, 0) | bit
         patterns = self._patterns
-        for pi, _, _ in found:
+        for pi in found:
             ri, bit = patterns[pi]
             masks[ri] = masks.get(ri, 0) | bit
         candidates: Iterable[tuple[int, int]] = masks.items()

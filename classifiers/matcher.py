@@ -125,8 +125,9 @@ class Matcher:
     two list appends. Which rules fire depends only on the direction and the keys and patterns
     hit, in order (the order decides the order of rules of equal weight): remembered per such
     sequence (`_fired_memo`), so the selection masks and conditions are only worked out for a
-    sequence not seen before. A typical corpus message hits 5-6 keys that feed ~14 rules, of
-    which under one fires; chat repeats the same few sequences ("kak", "om ... ya") all day.
+    sequence not seen before (a corpus message hits 5-6 keys that feed ~14 rules, of which
+    under one fires). Of bench_rules' generated chat lines nearly every sequence repeats; of
+    the corpus's 8,852 distinct messages 6% do, and the rest pay a tuple and a dict lookup.
     """
 
     def __init__(self, packs: Iterable[Pack], max_chars: int = MAX_SCAN_CHARS):

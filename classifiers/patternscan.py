@@ -6,8 +6,8 @@ one the literal strings ("atoms") that any match must contain, e.g. "pulsa" and 
 `pulsa\\s*(yg )?gratis`; a pattern for which it cannot (`^(om|kak)\\b`: atoms shorter than three
 bytes are not used) is always tried. A scan reads the text once for all atoms (one RE2 set of
 literals), and only the patterns whose atoms are there are run, in C++, each on its own
-(`RE2::PartialMatch`): which patterns match, in one call. Only those are searched again from
-Python for their first match's span.
+(`RE2::PartialMatch`): which patterns match, in one call. A pattern is searched again for its
+first match's span only when the matcher needs it (its rule fired).
 
 Why not RE2 sets of the patterns, as before: a set of 64 patterns holding word gaps (`.{0,30}`,
 `(\\w+ ){0,4}`) meets new combinations of half-finished matches in nearly every new message, and
@@ -15,12 +15,16 @@ its DFA builds states for them. Over the 8,852 corpus messages, each new, set sc
 searches (texts joined 16 at a time to share the call overhead) cost ~38 µs a message, the
 filter ~25 µs; in bench/bench_model.py's order (20,000 messages, each corpus message 2-3 times)
 ~21 µs against ~15.5 µs, and on a second pass ~10.5 against ~9.3 (CPU time, one core). A
-pattern's own DFA is small and soon complete, and most patterns are never run: of the ~400
-patterns for messages to the child, ~17 pass the atoms check on a corpus message and ~1.5 match.
+pattern's own DFA is small and soon complete, and most patterns are never run: of the 408
+shipped patterns for messages to the child, ~7 pass the atoms check on a corpus message and
+~0.8 match; of the 174 for messages from the child ~16 pass and ~3.4 match. Splitting a
+direction's patterns over several filters only adds calls (~1 µs each): two filters cost 40%
+more, four twice as much.
 
-The filter's answer is exact: the atoms are necessary (a pattern whose atoms are not all in the
-text cannot match), they are matched ignoring case (RE2 lowers them), and every pattern that
-passes is run as written on the text alone. tests/classifiers/test_patternscan.py checks the
+The filter's answer is exact: the atoms are necessary (RE2 keeps, per pattern, an AND/OR of
+atoms that every match satisfies, and a pattern without one is always run), they are matched
+ignoring case (RE2 lowers them), and every pattern that passes is run as written on the text
+alone. tests/classifiers/test_patternscan.py checks the
 scans against each pattern as written, test_scorer.py `score_many` against `score` over the
 corpus.
 """

@@ -36,7 +36,8 @@ from classifiers.rulepack import Pack, Rule
 from classifiers.verdict import Evidence
 
 _TABLE_MAX_SELECTIONS = 10
-_FIRED_MEMO = 50_000  # sequences of hits remembered with the rules they fire (see Matcher)
+_FIRED_MEMO = 20_000  # sequences of hits remembered with the rules they fire (see Matcher)
+_MEMO_MAX_HITS = 32  # longer sequences are not remembered: the memo stays under ~10 MB
 
 
 @dataclass(slots=True)
@@ -277,13 +278,16 @@ class Matcher:
         in `text` (`data` its UTF-8)."""
         if not hits and not found and not self._always[d]:
             return RuleMatch(0.0, _EMPTY_CATEGORIES, _NOTHING, norm)
-        memo_key = (d, *keys, -1, *found)
-        fired = self._fired_memo.get(memo_key)
-        if fired is None:
+        if len(keys) + len(found) > _MEMO_MAX_HITS:  # a long text: its own sequence
             fired = self._fired(d, hits, found)
-            if len(self._fired_memo) >= _FIRED_MEMO:
-                self._fired_memo.clear()
-            self._fired_memo[memo_key] = fired
+        else:
+            memo_key = (d, *keys, -1, *found)
+            fired = self._fired_memo.get(memo_key)
+            if fired is None:
+                fired = self._fired(d, hits, found)
+                if len(self._fired_memo) >= _FIRED_MEMO:
+                    self._fired_memo.clear()
+                self._fired_memo[memo_key] = fired
         if not fired:
             return RuleMatch(0.0, _EMPTY_CATEGORIES, _NOTHING, norm)
         # Spans only of the patterns whose rule fired (see PatternScanner)

@@ -7,8 +7,8 @@ padded with a space at both ends and each phrase is stored as " phrase " (" phra
 per-hit boundary check. The patterns go into one RE2 filter per direction (those of rules for
 one direction apart, so a message is only scanned for its direction's), which reads the text
 once for the literal words the patterns need and runs only the patterns whose words are there;
-only the patterns that match are searched again for their span (classifiers/patternscan.py says
-why this, and not RE2 sets of patterns).
+a matching pattern is searched again for its span only when its rule fired
+(classifiers/patternscan.py says why this, and not RE2 sets of patterns).
 Conditions are evaluated only for rules with a hit, and evidence is built only for rules that
 fired, so the usual benign message costs one automaton scan and one filter scan.
 
@@ -278,6 +278,7 @@ class Matcher:
         in `text` (`data` its UTF-8)."""
         if not hits and not found and not self._always[d]:
             return RuleMatch(0.0, _EMPTY_CATEGORIES, _NOTHING, norm)
+        fired: tuple[int, ...] | None
         if len(keys) + len(found) > _MEMO_MAX_HITS:  # a long text: its own sequence
             fired = self._fired(d, hits, found)
         else:

@@ -122,3 +122,11 @@ def test_a_direction_without_patterns_finds_nothing():
 def test_a_pattern_re2_refuses_is_an_error():
     with pytest.raises(re2.error):
         PatternScanner(["(unclosed"])
+
+
+def test_a_filter_whose_patterns_have_no_literal_words_runs_them_all():
+    # no atom of three bytes or more: RE2 keeps no literal set, every pattern is always run
+    scanner = PatternScanner([r"^\d+$", r"\bom\b"])
+    assert scanner.scan("123", b"123", 0) == [(0, 0, 3)]
+    assert scanner.scan("om ya", b"om ya", 1) == [(1, 0, 2)]
+    assert scanner.scan("x", b"x", 0) == []

@@ -25,8 +25,8 @@ The filter's answer is exact: the atoms are necessary (RE2 keeps, per pattern, a
 atoms that every match satisfies, and a pattern without one is always run), they are matched
 ignoring case (RE2 lowers them), and every pattern that passes is run as written on the text
 alone. tests/classifiers/test_patternscan.py checks the
-scans against each pattern as written, test_scorer.py `score_many` against `score` over the
-corpus.
+scans against each pattern as written; test_matcher.py checks every shipped pattern, searched
+alone, against the filter on corpus messages in both directions.
 """
 
 from __future__ import annotations

@@ -24,9 +24,9 @@ more, four twice as much.
 The filter's answer is exact: the atoms are necessary (RE2 keeps, per pattern, an AND/OR of
 atoms that every match satisfies, and a pattern without one is always run), they are matched
 ignoring case (RE2 lowers them), and every pattern that passes is run as written on the text
-alone. tests/classifiers/test_patternscan.py checks the
-scans against each pattern as written; test_matcher.py checks every shipped pattern, searched
-alone, against the filter on corpus messages in both directions.
+alone. tests/classifiers/test_patternscan.py checks the scans against each pattern as written;
+test_matcher.py checks every shipped pattern, searched alone, against the filter on corpus
+messages in both directions.
 """
 
 from __future__ import annotations

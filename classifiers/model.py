@@ -101,7 +101,7 @@ def build_pipeline(*, C: float = 10.0, seed: int = 0, max_char_features: int = 2
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=False,
                             sublinear_tf=True, min_df=2, max_features=max_char_features)
     words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), lowercase=False,
-                            token_pattern=r"(?u)\b\w+\b", sublinear_tf=True, min_df=2,
+                            token_pattern=wordpairs.TOKEN_PATTERN, sublinear_tf=True, min_df=2,
                             max_features=max_word_features)
     # Word pairs (classifiers/wordpairs.py says why). Sizes: with pairs, 20k-40k char n-grams,
     # 10k-15k words and 15k-20k pairs were within 0.4 points of F1 in cross-fitting; 20k, 15k

@@ -34,13 +34,13 @@ from typing import Any
 
 import numpy as np
 
-from classifiers.wordpairs import PAIR_VECTORIZER, PairBlock
+from classifiers.wordpairs import PAIR_VECTORIZER, TOKEN_PATTERN, PairBlock, words_only
 
 CHILD_TIMEOUT = 300  # seconds; loading on a slow Raspberry Pi SD card takes a few
 CHILD_MODEL_ERROR = 3  # exit status of the child for a ModelError (JSON on stderr)
 CHUNK = 512  # documents per vectorized step: bounds the temporary arrays
 WORD_CACHE = 50_000  # words whose char n-gram ids are kept (chat vocabulary repeats a lot)
-DEFAULT_TOKEN_PATTERN = r"(?u)\b\w+\b"  # scikit-learn's, and the model's
+DEFAULT_TOKEN_PATTERN = TOKEN_PATTERN  # scikit-learn's, and the model's
 
 
 @dataclass
@@ -131,9 +131,9 @@ class TextBlock:
         """Each text's tokens: its words where they are the same (see words_are_tokens)."""
         if not self.words_are_tokens:
             return [self.tokens.findall(text) for text in texts]
-        if _words_only("".join(texts)):  # the usual batch: one check
+        if words_only("".join(texts)):  # the usual batch: one check
             return words
-        return [text_words if _words_only(text) else self.tokens.findall(text)
+        return [text_words if words_only(text) else self.tokens.findall(text)
                 for text, text_words in zip(texts, words, strict=True)]
 
     def _word_ids(self, word: str) -> bytes:
@@ -199,13 +199,6 @@ class _TokenPairs:
 def _rows(lists: Sequence[list[str]]) -> np.ndarray:
     """For each item of the concatenated lists, the index of its list."""
     return np.repeat(np.arange(len(lists), dtype=np.int32), [len(x) for x in lists])
-
-
-def _words_only(text: str) -> bool:
-    """Whether `text` holds only word characters (as the regular expression \\w reads them:
-    letters, digits, numerals of any script, and "_", which isalnum leaves to the slow path)
-    and spaces."""
-    return text.replace(" ", "").isalnum()
 
 
 def _ngrams(tokens: list[str], n: int) -> Iterable[str]:

@@ -6,8 +6,9 @@ Sources are `src/*.txt` in the message corpus's format (corpus/messages/build.py
 writers who read neither the corpus, the blind set, the rules, the model nor any error. The
 script runs the blind set's checks (format, ethics, duplicates, no near-copy of a held-out
 message) and refuses any message that copies or nearly copies a line of the development data
-(the message corpus and the blind set), as written or as the model reads both. It writes `corpus/messages/test.jsonl`, the split `jaga
-train` measures the shipped model on, and the count table of DATA_CARD.md.
+(the message corpus and the blind set), as written or as the model reads both. It writes
+`corpus/messages/test.jsonl`, the split `jaga train` measures the shipped model on, and the
+count table of DATA_CARD.md.
 """
 
 from __future__ import annotations

@@ -321,7 +321,7 @@ def test_run_time_arrays_equal_the_pipeline_or_decline(char_range, word_range, e
     dirs = [d for _, d in TEXTS] + ["from_child"] * (len(RAW_TEXTS) + len(repeated))
     reference = pipeline.predict_proba(model_module.model_inputs(texts, dirs))
     np.testing.assert_allclose(linear.predict(texts, dirs), reference, rtol=0, atol=1e-9)
-    one_by_one = np.vstack([linear.predict([t], [d]) for t, d in zip(texts, dirs)])
+    one_by_one = np.vstack([linear.predict([t], [d]) for t, d in zip(texts, dirs, strict=True)])
     np.testing.assert_allclose(one_by_one, reference, rtol=0, atol=1e-9)
 
 
@@ -341,8 +341,6 @@ def test_run_time_arrays_decline_pairs_counted_rather_than_once():
 
 
 def test_a_model_from_before_word_pairs_still_predicts_exactly(tmp_path):
-    from classifiers.model_runtime import LinearModel
-
     pipeline = model_module.build_pipeline(C=1.0)
     features = pipeline.named_steps["features"]
     features.set_params(transformers=[t for t in features.transformers if t[0] != "pairs"])

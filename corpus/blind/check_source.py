@@ -11,7 +11,6 @@ checks all its sources the same way when it writes its split.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -20,26 +19,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "messages"))
 import build as corpus_build  # corpus/messages/build.py: the one source format
 
 
-def _set_build(source: Path):
-    """The build.py of the set a source file belongs to (…/SET/src/FILE.txt), loaded by path
-    (the corpus's build.py has the same module name)."""
-    folder = source.resolve().parent.parent
-    name = f"{folder.name}_build"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, folder / "build.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 def main(paths: list[str]) -> int:
     try:
         messages = [m for p in paths for m in corpus_build.parse_source(Path(p))]
     except ValueError as e:
         print(e)
         return 1
-    problems = _set_build(Path(paths[0])).problems(messages)
+    # the build script of the set the files belong to (.../SET/src/FILE.txt)
+    folder = Path(paths[0]).resolve().parent.parent.name
+    problems = corpus_build.load_build(folder).problems(messages)
     print(f"{len(messages)} messages, {sum(m.label for m in messages)} risky")
     for problem in problems:
         print(problem)

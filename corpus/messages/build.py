@@ -337,6 +337,21 @@ def write(parts: dict[str, list[Message]]) -> None:
             card.write_text(f"{pre}{start}\n{tables(parts)}\n{end}{post}", encoding="utf-8")
 
 
+def load_build(folder: str):
+    """The build script of another corpus folder (corpus/FOLDER/build.py), loaded by path as the
+    module FOLDER_build: every folder's script is named build.py, so they cannot all be imported
+    by name."""
+    import importlib.util
+
+    name = f"{folder}_build"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, HERE.parent / folder / "build.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up while a class is made
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="validate and report; write nothing")

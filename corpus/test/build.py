@@ -13,7 +13,6 @@ count table of DATA_CARD.md.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -22,19 +21,11 @@ OUT = HERE.parent / "messages" / "test.jsonl"
 CARD = HERE / "DATA_CARD.md"
 
 
-def _blind_build():
-    """corpus/blind/build.py, loaded by path (corpus/messages/build.py is also named build)."""
-    if "blind_build" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("blind_build",
-                                                      HERE.parent / "blind" / "build.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["blind_build"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["blind_build"]
+sys.path.insert(0, str(HERE.parent / "messages"))
 
+import build as corpus_build  # noqa: E402  (corpus/messages/build.py: one source format)
 
-blind = _blind_build()
-corpus_build = blind.corpus_build
+blind = corpus_build.load_build("blind")
 
 
 def development() -> list:

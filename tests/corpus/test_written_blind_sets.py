@@ -7,7 +7,6 @@ from the message corpus and from the independent held-out set.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -18,17 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 LANGS = {"id", "id-informal", "kupang", "jv", "en", "mixed"}
 
 
-def _module(name: str, path: Path):
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+sys.path.insert(0, str(ROOT / "corpus" / "messages"))
+import build as _corpus_build  # noqa: E402  (corpus/messages/build.py)
 
-
-BLIND_BUILD = _module("blind_build", ROOT / "corpus" / "blind" / "build.py")
-TEST_BUILD = _module("test_split_build", ROOT / "corpus" / "test" / "build.py")
+BLIND_BUILD = _corpus_build.load_build("blind")
+TEST_BUILD = _corpus_build.load_build("test")
 CORPUS_BUILD = BLIND_BUILD.corpus_build
 SETS = {"blind": (BLIND_BUILD, ROOT / "corpus" / "blind"),
         "test": (TEST_BUILD, ROOT / "corpus" / "test")}

@@ -34,13 +34,12 @@ from typing import Any
 
 import numpy as np
 
-from classifiers.wordpairs import PAIR_VECTORIZER, TOKEN_PATTERN, PairBlock, words_only
+from classifiers.wordpairs import PAIR_VECTORIZER, TOKEN_PATTERN, PairBlock, batch_words
 
 CHILD_TIMEOUT = 300  # seconds; loading on a slow Raspberry Pi SD card takes a few
 CHILD_MODEL_ERROR = 3  # exit status of the child for a ModelError (JSON on stderr)
 CHUNK = 512  # documents per vectorized step: bounds the temporary arrays
 WORD_CACHE = 50_000  # words whose char n-gram ids are kept (chat vocabulary repeats a lot)
-DEFAULT_TOKEN_PATTERN = TOKEN_PATTERN  # scikit-learn's, and the model's
 
 
 @dataclass
@@ -68,7 +67,7 @@ class TextBlock:
         # With scikit-learn's default pattern a token is a maximal run of word characters: in a
         # text of only word characters and spaces (nearly every normalized text), the tokens are
         # its words, and str.split is several times faster than the regular expression.
-        self.words_are_tokens = self.token_pattern == DEFAULT_TOKEN_PATTERN
+        self.words_are_tokens = self.token_pattern == TOKEN_PATTERN
         self.idf_list = self.idf.tolist()  # indexing a list is faster one by one
         self.word_ids: dict[str, bytes] = {}  # char_wb: a word's n-gram ids, as int32 bytes
         self._pairs: _TokenPairs | None = None  # word: built on first use of batch_ids
@@ -131,10 +130,7 @@ class TextBlock:
         """Each text's tokens: its words where they are the same (see words_are_tokens)."""
         if not self.words_are_tokens:
             return [self.tokens.findall(text) for text in texts]
-        if words_only("".join(texts)):  # the usual batch: one check
-            return words
-        return [text_words if words_only(text) else self.tokens.findall(text)
-                for text, text_words in zip(texts, words, strict=True)]
+        return batch_words(texts, words)
 
     def _word_ids(self, word: str) -> bytes:
         """char_wb: the ids of the n-grams of `word` padded with spaces (never across words, so
@@ -201,6 +197,14 @@ def _rows(lists: Sequence[list[str]]) -> np.ndarray:
     return np.repeat(np.arange(len(lists), dtype=np.int32), [len(x) for x in lists])
 
 
+def _plain_tfidf(vec: Any) -> bool:
+    """Whether a fitted TfidfVectorizer weighs as the run-time blocks do: its own analyzer on the
+    text as given, sublinear tf times idf, l2-normalized."""
+    return (vec.preprocessor is None and vec.tokenizer is None and vec.stop_words is None
+            and vec.strip_accents is None and vec.norm == "l2" and vec.use_idf
+            and vec.sublinear_tf)
+
+
 def _ngrams(tokens: list[str], n: int) -> Iterable[str]:
     """The runs of n consecutive tokens, joined by spaces as scikit-learn does."""
     if n == 1:
@@ -234,10 +238,7 @@ class LinearModel:
             for name in ("chars", "words"):
                 vec = features.named_transformers_[name]
                 exact = (vec.analyzer in ("char_wb", "word") and not vec.lowercase
-                         and vec.preprocessor is None and vec.tokenizer is None
-                         and vec.stop_words is None and vec.strip_accents is None
-                         and vec.norm == "l2" and vec.use_idf and vec.sublinear_tf
-                         and not vec.binary
+                         and _plain_tfidf(vec) and not vec.binary
                          # a padded word has at least 3 characters: below that length
                          # scikit-learn keeps the short word whole, which ids() does not
                          and (vec.analyzer == "word" or vec.ngram_range[0] <= 3))
@@ -249,9 +250,7 @@ class LinearModel:
             if "pairs" in features.named_transformers_:
                 vec = features.named_transformers_["pairs"]
                 if not (all(getattr(vec, k) == v for k, v in PAIR_VECTORIZER.items())
-                        and vec.norm == "l2" and vec.use_idf and vec.sublinear_tf
-                        and vec.preprocessor is None and vec.tokenizer is None
-                        and vec.stop_words is None and vec.strip_accents is None):
+                        and _plain_tfidf(vec)):
                     return None
                 blocks.append(PairBlock({t: int(i) for t, i in vec.vocabulary_.items()},
                                         np.asarray(vec.idf_, float), slices["pairs"].start))

@@ -49,6 +49,14 @@ def words_of(text: str, split: list[str] | None = None) -> list[str]:
     return _TOKENS.findall(text)
 
 
+def batch_words(texts: Sequence[str], split: Sequence[list[str]]) -> Sequence[list[str]]:
+    """The words of each text of a batch, given their space-separated parts: those parts
+    themselves for the usual batch (one check for all), else text by text (`words_of`)."""
+    if words_only("".join(texts)):
+        return split
+    return [words_of(text, parts) for text, parts in zip(texts, split, strict=True)]
+
+
 def pairs(words: Sequence[str], window: int = WINDOW) -> set[str]:
     """The message's word pairs, each written with its words in sorted order."""
     found = set()
@@ -113,7 +121,7 @@ class PairBlock:
                   ) -> tuple[np.ndarray, np.ndarray]:
         """(row, column) of the texts' learnt pairs (a pair may repeat within a row: the caller
         counts it once), given each text's space-separated words."""
-        tokens = [words_of(text, w) for text, w in zip(texts, words, strict=True)]
+        tokens = batch_words(texts, words)
         flat = list(chain.from_iterable(tokens))
         numbers = np.fromiter(map(self.numbers.get, flat, repeat(-1)), dtype=np.int64,
                               count=len(flat))

@@ -24,10 +24,12 @@ sys.path.insert(0, str(HERE.parent / "messages"))
 
 import build as corpus_build  # noqa: E402  (corpus/messages/build.py: one source format)
 
+if str(HERE.parent.parent) not in sys.path:
+    sys.path.append(str(HERE.parent.parent))  # the project root: classifiers.normalize
+
 OUT = HERE.parent / "messages" / "blind.jsonl"
 HELDOUT = HERE.parent / "heldout" / "heldout.jsonl"
 CARD = HERE / "DATA_CARD.md"
-START, END = "<!-- counts:start -->", "<!-- counts:end -->"
 
 
 def test_split() -> list[corpus_build.Message]:
@@ -39,7 +41,6 @@ def test_split() -> list[corpus_build.Message]:
 def _model_reading(text: str) -> str:
     """The text as jaga's model reads it (classifiers.normalize: slang expanded, lookalikes
     folded), where "son" and "sonde" or "yg" and "yang" are one word."""
-    sys.path.insert(0, str(HERE.parent.parent))
     from classifiers.normalize import normalize
 
     return normalize(text).text
@@ -144,12 +145,8 @@ def assemble(description: str, src: Path, out: Path, card: Path, check_all,
         print(p, file=sys.stderr)
     counts = table(messages)
     if not found and not args.check:
-        with open(out, "w", encoding="utf-8") as f:
-            for m in messages:
-                f.write(json.dumps(m.record(), ensure_ascii=False) + "\n")
-        text = card.read_text(encoding="utf-8")
-        pre, rest = text.split(START, 1)
-        card.write_text(f"{pre}{START}\n{counts}\n{END}{rest.split(END, 1)[1]}", encoding="utf-8")
+        corpus_build.write_jsonl(out, messages)
+        corpus_build.write_counts(card, counts)
     print(counts)
     return 1 if found else 0
 

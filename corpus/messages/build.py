@@ -322,19 +322,32 @@ def tables(parts: dict[str, list[Message]]) -> str:
     return "\n\n".join(out)
 
 
+COUNTS_START, COUNTS_END = "<!-- counts:start -->", "<!-- counts:end -->"
+
+
+def write_jsonl(path: Path, messages: list[Message]) -> None:
+    """The messages as the JSONL records `jaga train` and `jaga eval` read."""
+    with open(path, "w", encoding="utf-8") as f:
+        for m in messages:
+            f.write(json.dumps(m.record(), ensure_ascii=False) + "\n")
+
+
+def write_counts(card: Path, counts: str) -> None:
+    """Put `counts` between the count markers of a data card (which must have them)."""
+    text = card.read_text(encoding="utf-8")
+    if COUNTS_START not in text or COUNTS_END not in text:
+        raise ValueError(f"{card}: no {COUNTS_START} ... {COUNTS_END} markers for the counts")
+    pre, rest = text.split(COUNTS_START, 1)
+    post = rest.split(COUNTS_END, 1)[1]
+    card.write_text(f"{pre}{COUNTS_START}\n{counts}\n{COUNTS_END}{post}", encoding="utf-8")
+
+
 def write(parts: dict[str, list[Message]]) -> None:
     for s in SPLITS:
-        with open(HERE / f"{s}.jsonl", "w", encoding="utf-8") as f:
-            for m in parts[s]:
-                f.write(json.dumps(m.record(), ensure_ascii=False) + "\n")
+        write_jsonl(HERE / f"{s}.jsonl", parts[s])
     card = HERE / "DATA_CARD.md"
     if card.exists():
-        text = card.read_text(encoding="utf-8")
-        start, end = "<!-- counts:start -->", "<!-- counts:end -->"
-        if start in text and end in text:
-            pre, rest = text.split(start, 1)
-            post = rest.split(end, 1)[1]
-            card.write_text(f"{pre}{start}\n{tables(parts)}\n{end}{post}", encoding="utf-8")
+        write_counts(card, tables(parts))
 
 
 def load_build(folder: str):

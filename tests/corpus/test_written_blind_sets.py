@@ -57,7 +57,7 @@ def test_sources_pass_every_check_of_their_build(written):
 def test_data_card_counts_are_the_ones_build_computes(written):
     _, _, folder, messages, _ = written
     card = (folder / "DATA_CARD.md").read_text(encoding="utf-8")
-    counts = card.split(BLIND_BUILD.START, 1)[1].split(BLIND_BUILD.END, 1)[0].strip()
+    counts = card.split(_corpus_build.COUNTS_START, 1)[1].split(_corpus_build.COUNTS_END, 1)[0].strip()
     assert counts == BLIND_BUILD.table(messages)
 
 
